@@ -1,0 +1,131 @@
+import { configSchema, type ConfigVariables, validatedConfigSchema } from './config.schema';
+
+export interface ConfigProblem {
+  variable: string;
+  message: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: ConfigProblem[]) {
+    super(`invalid configuration: ${problems.map((p) => `${p.variable} ${p.message}`).join('; ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+export type RedisTopology =
+  | { kind: 'standalone' }
+  | { kind: 'sentinel'; sentinels: HostPort[]; name: string; sentinelPassword?: string }
+  | { kind: 'cluster'; nodes: HostPort[] };
+
+/** The typed configuration; the only place that reads `process.env` is `AppConfig.fromEnv`. */
+export class AppConfig {
+  readonly http: {
+    port: number;
+    publicBaseUrl?: string;
+    maxBodyBytes: number;
+    shutdownTimeoutMs: number;
+  };
+  readonly logLevel: ConfigVariables['LOG_LEVEL'];
+  readonly redis: {
+    url: string;
+    topology: RedisTopology;
+    keyPrefix: string;
+    commandTimeoutMs: number;
+  };
+  readonly aws: { region: string };
+  readonly connect: { instanceId: string; contactFlowId: string; streamingTopicArn: string };
+  readonly sns: { certUrlPattern: RegExp };
+  readonly twilio?: { accountSid: string; authToken: string; apiBaseUrl: string };
+  readonly whatsapp?: {
+    accessToken: string;
+    appSecret: string;
+    verifyToken: string;
+    graphApiBaseUrl: string;
+  };
+  readonly admin: { apiToken?: string };
+  readonly tokenEncryptionKey?: Buffer;
+
+  private constructor(env: ConfigVariables) {
+    this.http = {
+      port: env.PORT,
+      publicBaseUrl: env.PUBLIC_BASE_URL?.replace(/\/+$/, ''),
+      maxBodyBytes: env.MAX_BODY_BYTES,
+      shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    };
+    this.logLevel = env.LOG_LEVEL;
+    this.redis = {
+      url: env.REDIS_URL,
+      topology: redisTopology(env),
+      keyPrefix: env.REDIS_KEY_PREFIX,
+      commandTimeoutMs: env.REDIS_COMMAND_TIMEOUT_MS,
+    };
+    this.aws = { region: env.AWS_REGION };
+    this.connect = {
+      instanceId: env.CONNECT_INSTANCE_ID,
+      contactFlowId: env.CONNECT_CONTACT_FLOW_ID,
+      streamingTopicArn: env.CONNECT_STREAMING_TOPIC_ARN,
+    };
+    this.sns = { certUrlPattern: new RegExp(env.SNS_CERT_URL_PATTERN) };
+    if (env.TWILIO_ACCOUNT_SID && env.TWILIO_AUTH_TOKEN) {
+      this.twilio = {
+        accountSid: env.TWILIO_ACCOUNT_SID,
+        authToken: env.TWILIO_AUTH_TOKEN,
+        apiBaseUrl: env.TWILIO_API_BASE_URL.replace(/\/+$/, ''),
+      };
+    }
+    if (env.WHATSAPP_ACCESS_TOKEN && env.WHATSAPP_APP_SECRET && env.WHATSAPP_VERIFY_TOKEN) {
+      this.whatsapp = {
+        accessToken: env.WHATSAPP_ACCESS_TOKEN,
+        appSecret: env.WHATSAPP_APP_SECRET,
+        verifyToken: env.WHATSAPP_VERIFY_TOKEN,
+        graphApiBaseUrl: env.WHATSAPP_GRAPH_API_BASE_URL.replace(/\/+$/, ''),
+      };
+    }
+    this.admin = { apiToken: env.ADMIN_API_TOKEN };
+    this.tokenEncryptionKey = env.TOKEN_ENCRYPTION_KEY;
+  }
+
+  /** Validates the environment; throws a ConfigError naming every bad variable. */
+  static fromEnv(env: NodeJS.ProcessEnv = process.env): AppConfig {
+    const known = Object.fromEntries(
+      Object.keys(configSchema.shape)
+        .map((variable) => [variable, env[variable]?.trim()] as const)
+        .filter(([, value]) => value !== undefined && value !== ''),
+    );
+    const parsed = validatedConfigSchema.safeParse(known);
+    if (!parsed.success) {
+      throw new ConfigError(
+        parsed.error.issues.map((issue) => {
+          const variable = String(issue.path[0] ?? 'environment');
+          const missing = issue.code === 'invalid_type' && !(variable in known);
+          return { variable, message: missing ? 'is required' : issue.message };
+        }),
+      );
+    }
+    return new AppConfig(parsed.data);
+  }
+}
+
+function redisTopology(env: ConfigVariables): RedisTopology {
+  const toHostPort = (entry: string): HostPort => {
+    const separator = entry.lastIndexOf(':');
+    return { host: entry.slice(0, separator), port: Number(entry.slice(separator + 1)) };
+  };
+  if (env.REDIS_SENTINELS && env.REDIS_SENTINEL_NAME) {
+    return {
+      kind: 'sentinel',
+      sentinels: env.REDIS_SENTINELS.map(toHostPort),
+      name: env.REDIS_SENTINEL_NAME,
+      sentinelPassword: env.REDIS_SENTINEL_PASSWORD,
+    };
+  }
+  if (env.REDIS_CLUSTER_NODES) {
+    return { kind: 'cluster', nodes: env.REDIS_CLUSTER_NODES.map(toHostPort) };
+  }
+  return { kind: 'standalone' };
+}

@@ -1,0 +1,8 @@
+export {
+  AppConfig,
+  ConfigError,
+  type ConfigProblem,
+  type HostPort,
+  type RedisTopology,
+} from './app-config';
+export { ConfigModule } from './config.module';

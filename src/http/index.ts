@@ -1,0 +1,2 @@
+export { type RawBodyRequest, SNS_WEBHOOK_PATH } from './body-parsing';
+export { configureHttp } from './configure-http';

@@ -1,0 +1,4 @@
+export { RedisConnections } from './redis-connections';
+export { RedisKeys } from './redis-keys';
+export { RedisModule } from './redis.module';
+export type { RedisClient } from './redis-options';

@@ -1,0 +1,2 @@
+export { QUEUES, type QueueName } from './queues';
+export { RelayModule } from './relay.module';
