@@ -20,6 +20,12 @@ describe('health probes follow Redis', () => {
 
   it('is live and ready, unready while Redis is down, ready again after, and never crashes', async () => {
     expect(await status('/health/live')).toBe(200);
+    // Listening comes before the first Redis connection is up; readiness waits for it.
+    await eventually(
+      'ready answers 200',
+      async () => (await status('/health/ready')) === 200,
+      5_000,
+    );
     const ready = await fetch(`${bridge.url}/health/ready`);
     expect(ready.status).toBe(200);
     const body = (await ready.json()) as { info: Record<string, { status: string }> };
