@@ -20,6 +20,11 @@ export default tseslint.config(
     },
   },
   {
+    // The sandbox command talks to a person on the terminal.
+    files: ['src/sandbox/run-sandbox.ts'],
+    rules: { 'no-console': 'off' },
+  },
+  {
     // jest's asymmetric matchers (expect.any, expect.stringContaining…) are typed `any`.
     files: ['**/*.spec.ts', 'test/**/*.ts'],
     rules: { '@typescript-eslint/no-unsafe-assignment': 'off' },

@@ -1,6 +1,6 @@
-import { BridgeProcess, eventually } from './support/bridge-process';
+import { BridgeProcess, eventually } from '../src/sandbox/bridge-process';
 import { bridgeEnv } from './support/env';
-import { RedisServer } from './support/redis-server';
+import { RedisServer } from '../src/sandbox/redis-server';
 
 describe('health probes follow Redis', () => {
   let redis: RedisServer;

@@ -1,4 +1,4 @@
-import { BridgeProcess } from './support/bridge-process';
+import { BridgeProcess } from '../src/sandbox/bridge-process';
 import { bridgeEnv } from './support/env';
 
 describe('the HTTP surface of the process', () => {

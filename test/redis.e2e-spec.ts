@@ -1,9 +1,9 @@
 import { getQueueToken } from '@nestjs/bullmq';
 import type { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { eventually } from './support/bridge-process';
+import { eventually } from '../src/sandbox/bridge-process';
 import { type InProcessBridge, startInProcess } from './support/in-process';
-import { RedisServer } from './support/redis-server';
+import { RedisServer } from '../src/sandbox/redis-server';
 
 describe('queues on Redis', () => {
   let redis: RedisServer;

@@ -1,4 +1,4 @@
-import { RedisServer } from './redis-server';
+import { RedisServer } from '../../src/sandbox/redis-server';
 
 declare global {
   var sharedRedis: RedisServer | undefined;

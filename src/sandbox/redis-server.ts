@@ -44,7 +44,11 @@ export class RedisServer {
     this.process = child;
     const failed = new Promise<never>((_, reject) => {
       child.once('error', (error) =>
-        reject(new Error(`cannot start redis-server from PATH: ${error.message}`)),
+        reject(
+          new Error(
+            `cannot start redis-server from PATH (${error.message}): install it (apt-get install redis-server, brew install redis) or point REDIS_URL at a running Redis`,
+          ),
+        ),
       );
       child.once('exit', (code) => reject(new Error(`redis-server exited early with ${code}`)));
     });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { freePort } from './ports';
 
+// The same path from src/sandbox (tests) and dist/sandbox (the built sandbox).
 const MAIN = join(__dirname, '..', '..', 'dist', 'main.js');
 
 export type LogLine = Record<string, unknown> & { msg?: string; level?: string };
@@ -24,6 +25,7 @@ export class BridgeProcess {
   private constructor(
     private readonly child: ChildProcess,
     readonly port: number,
+    onLine?: (line: string) => void,
   ) {
     this.exited = new Promise((resolve) =>
       child.once('exit', (code, signal) => {
@@ -34,6 +36,7 @@ export class BridgeProcess {
     for (const stream of [child.stdout, child.stderr]) {
       if (!stream) continue;
       createInterface({ input: stream }).on('line', (line) => {
+        onLine?.(line);
         try {
           this.logs.push(JSON.parse(line) as LogLine);
         } catch {
@@ -53,24 +56,39 @@ export class BridgeProcess {
   }
 
   /** Starts the process; does not wait for it to listen (see `listening`). */
-  static async spawn(env: NodeJS.ProcessEnv): Promise<BridgeProcess> {
+  static async spawn(
+    env: NodeJS.ProcessEnv,
+    onLine?: (line: string) => void,
+  ): Promise<BridgeProcess> {
     if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` first`);
     const port = env.PORT ? Number(env.PORT) : await freePort();
     const child = spawn(process.execPath, [MAIN], {
       env: { ...env, PORT: String(port) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    return new BridgeProcess(child, port);
+    return new BridgeProcess(child, port, onLine);
   }
 
-  static async start(env: NodeJS.ProcessEnv): Promise<BridgeProcess> {
-    const bridge = await BridgeProcess.spawn(env);
+  static async start(
+    env: NodeJS.ProcessEnv,
+    onLine?: (line: string) => void,
+  ): Promise<BridgeProcess> {
+    const bridge = await BridgeProcess.spawn(env, onLine);
     await bridge.listening();
     return bridge;
   }
 
+  /** Resolves once `/health/live` answers; rejects if the process exits first. */
   async listening(): Promise<void> {
-    await this.waitForLog((line) => line.msg === 'listening');
+    for (;;) {
+      if (!this.running) throw new Error(`bridge exited before listening:\n${this.output()}`);
+      const live = await fetch(`${this.url}/health/live`).then(
+        (res) => res.ok,
+        () => false,
+      );
+      if (live) return;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
   }
 
   /** Resolves with the first log line matching `predicate`; rejects if the process exits first. */

@@ -1,0 +1,99 @@
+import { BridgeProcess } from './bridge-process';
+import { ConnectEmulator, EMULATOR_DEFAULTS } from './emulator';
+import { freePort } from './ports';
+import { FakeTwilio, FakeWhatsApp } from './providers';
+import { RedisServer } from './redis-server';
+
+export const SANDBOX_CREDENTIALS = {
+  twilioAccountSid: `AC${'5a4db0c5'.repeat(4)}`,
+  twilioAuthToken: 'sandbox-twilio-auth-token',
+  whatsappAccessToken: 'sandbox-whatsapp-access-token',
+  whatsappAppSecret: 'sandbox-whatsapp-app-secret',
+  whatsappVerifyToken: 'sandbox-whatsapp-verify-token',
+  adminApiToken: 'sandbox-admin-api-token',
+};
+
+export interface SandboxOptions {
+  /** An existing Redis; without it a redis-server from PATH is started on a free port. */
+  redisUrl?: string;
+  /** Port of the bridge; 0 or unset picks a free one. */
+  bridgePort?: number;
+  logLevel?: string;
+  onBridgeLine?: (line: string) => void;
+}
+
+/** Redis, the Connect emulator, the fake providers and the bridge, wired together. */
+export class Sandbox {
+  private constructor(
+    readonly redisUrl: string,
+    private readonly redisServer: RedisServer | undefined,
+    readonly emulator: ConnectEmulator,
+    readonly twilio: FakeTwilio,
+    readonly whatsapp: FakeWhatsApp,
+    readonly bridge: BridgeProcess,
+  ) {}
+
+  static async start(options: SandboxOptions = {}): Promise<Sandbox> {
+    const redisServer = options.redisUrl ? undefined : await RedisServer.start();
+    const redisUrl = options.redisUrl ?? redisServer!.url;
+    const emulator = await ConnectEmulator.start({
+      flowMessages: ['Thanks for reaching out. An agent will be with you shortly.'],
+    });
+    const twilio = await FakeTwilio.start({
+      accountSid: SANDBOX_CREDENTIALS.twilioAccountSid,
+      authToken: SANDBOX_CREDENTIALS.twilioAuthToken,
+    });
+    const whatsapp = await FakeWhatsApp.start({
+      accessToken: SANDBOX_CREDENTIALS.whatsappAccessToken,
+    });
+    const port = options.bridgePort || (await freePort());
+    const env = bridgeEnvironment({ port, redisUrl, emulator, twilio, whatsapp, options });
+    const bridge = await BridgeProcess.start(env, options.onBridgeLine);
+    return new Sandbox(redisUrl, redisServer, emulator, twilio, whatsapp, bridge);
+  }
+
+  async close(): Promise<void> {
+    await this.bridge.stop('SIGTERM');
+    await Promise.all([this.emulator.close(), this.twilio.close(), this.whatsapp.close()]);
+    await this.redisServer?.destroy();
+  }
+}
+
+function bridgeEnvironment(parts: {
+  port: number;
+  redisUrl: string;
+  emulator: ConnectEmulator;
+  twilio: FakeTwilio;
+  whatsapp: FakeWhatsApp;
+  options: SandboxOptions;
+}): NodeJS.ProcessEnv {
+  const { emulator, options } = parts;
+  const certUrl = `^${emulator.url.replace(/[.]/g, '\\.')}/SimpleNotificationService-[A-Za-z0-9]+\\.pem$`;
+  return {
+    PATH: process.env.PATH,
+    NODE_ENV: 'development',
+    LOG_LEVEL: options.logLevel ?? 'info',
+    PORT: String(parts.port),
+    PUBLIC_BASE_URL: `http://127.0.0.1:${parts.port}`,
+    REDIS_URL: parts.redisUrl,
+    AWS_REGION: emulator.region,
+    AWS_ACCESS_KEY_ID: 'sandbox',
+    AWS_SECRET_ACCESS_KEY: 'sandbox',
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_ENDPOINT_URL_CONNECT: emulator.url,
+    AWS_ENDPOINT_URL_CONNECTPARTICIPANT: emulator.url,
+    AWS_ENDPOINT_URL_SNS: emulator.url,
+    CONNECT_INSTANCE_ID: emulator.instanceId,
+    CONNECT_CONTACT_FLOW_ID: EMULATOR_DEFAULTS.contactFlowId,
+    CONNECT_STREAMING_TOPIC_ARN: emulator.topicArn,
+    SNS_CERT_URL_PATTERN: certUrl,
+    TWILIO_ACCOUNT_SID: SANDBOX_CREDENTIALS.twilioAccountSid,
+    TWILIO_AUTH_TOKEN: SANDBOX_CREDENTIALS.twilioAuthToken,
+    TWILIO_API_BASE_URL: parts.twilio.url,
+    WHATSAPP_ACCESS_TOKEN: SANDBOX_CREDENTIALS.whatsappAccessToken,
+    WHATSAPP_APP_SECRET: SANDBOX_CREDENTIALS.whatsappAppSecret,
+    WHATSAPP_VERIFY_TOKEN: SANDBOX_CREDENTIALS.whatsappVerifyToken,
+    WHATSAPP_GRAPH_API_BASE_URL: parts.whatsapp.url,
+    ADMIN_API_TOKEN: SANDBOX_CREDENTIALS.adminApiToken,
+  };
+}

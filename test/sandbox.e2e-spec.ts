@@ -1,0 +1,36 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { sharedRedisUrl } from './support/env';
+
+const RUN_SANDBOX = join(__dirname, '..', 'dist', 'sandbox', 'run-sandbox.js');
+
+function runSandboxCheck(env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [RUN_SANDBOX, '--check'], {
+      env: { PATH: process.env.PATH, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.once('exit', (code) => resolve({ code, output }));
+  });
+}
+
+describe('npm run sandbox', () => {
+  it('starts Redis, the emulator, the fake providers and a ready bridge, and reports their addresses', async () => {
+    const { code, output } = await runSandboxCheck({});
+    expect(output).toMatch(/bridge\s+http:\/\/127\.0\.0\.1:\d+ {2}\(ready\)/);
+    expect(output).toMatch(/redis\s+redis:\/\/127\.0\.0\.1:\d+/);
+    expect(output).toMatch(/Connect emulator\s+http:\/\/127\.0\.0\.1:\d+/);
+    expect(output).toMatch(/fake Twilio API\s+http:\/\/127\.0\.0\.1:\d+/);
+    expect(output).toMatch(/fake WhatsApp Graph API\s+http:\/\/127\.0\.0\.1:\d+/);
+    expect(code).toBe(0);
+  });
+
+  it('uses REDIS_URL when it is set', async () => {
+    const { code, output } = await runSandboxCheck({ REDIS_URL: sharedRedisUrl() });
+    expect(output).toContain(`redis                   ${sharedRedisUrl()}`);
+    expect(code).toBe(0);
+  });
+});
