@@ -321,16 +321,7 @@ export class ContactCenter {
           `Attachments are limited to ${this.options.maxAttachmentBytes} bytes`,
         );
       }
-      const attachment: StoredAttachment = {
-        attachmentId: randomUUID(),
-        initialContactId: contact.initialContactId,
-        participantId: participant.participantId,
-        name,
-        contentType,
-        sizeInBytes: size,
-        completed: false,
-      };
-      this.attachments.set(attachment.attachmentId, attachment);
+      const attachment = this.newAttachment(contact, participant, { name, contentType, size });
       return {
         AttachmentId: attachment.attachmentId,
         UploadMetadata: {
@@ -444,17 +435,7 @@ export class ContactCenter {
   agentAttachment(contactId: string, file: { name: string; contentType: string; content: Buffer }) {
     const contact = this.activeContact(contactId);
     const agent = this.speaker(contact, 'AGENT');
-    const attachment: StoredAttachment = {
-      attachmentId: randomUUID(),
-      initialContactId: contact.initialContactId,
-      participantId: agent.participantId,
-      name: file.name,
-      contentType: file.contentType,
-      sizeInBytes: file.content.length,
-      content: file.content,
-      completed: false,
-    };
-    this.attachments.set(attachment.attachmentId, attachment);
+    const attachment = this.newAttachment(contact, agent, { ...file, size: file.content.length });
     return this.completeAttachment(contact, agent, attachment);
   }
 
@@ -651,6 +632,25 @@ export class ContactCenter {
       visibility: 'ALL',
     });
     contact.endedAt = this.options.now();
+  }
+
+  private newAttachment(
+    contact: Contact,
+    participant: Participant,
+    file: { name: string; contentType: string; size: number; content?: Buffer },
+  ): StoredAttachment {
+    const attachment: StoredAttachment = {
+      attachmentId: randomUUID(),
+      initialContactId: contact.initialContactId,
+      participantId: participant.participantId,
+      name: file.name,
+      contentType: file.contentType,
+      sizeInBytes: file.size,
+      content: file.content,
+      completed: false,
+    };
+    this.attachments.set(attachment.attachmentId, attachment);
+    return attachment;
   }
 
   private completeAttachment(

@@ -6,6 +6,7 @@ import {
   ResourceNotFoundException as ConnectResourceNotFound,
   StartChatContactCommand,
   StartContactStreamingCommand,
+  StopContactStreamingCommand,
   ThrottlingException as ConnectThrottling,
 } from '@aws-sdk/client-connect';
 import {
@@ -205,6 +206,22 @@ describe('the Connect emulator through the AWS SDK', () => {
           `arn:aws:sns:us-east-1:${EMULATOR_DEFAULTS.accountId}:missing`,
         ),
       ).rejects.toBeInstanceOf(InvalidRequestException);
+    });
+
+    it('stops streaming by StreamingId', async () => {
+      const chat = await startChat();
+      const { StreamingId } = await startStreaming(chat.ContactId!);
+      const stop = (id: string) =>
+        connect.send(
+          new StopContactStreamingCommand({
+            InstanceId: EMULATOR_DEFAULTS.instanceId,
+            ContactId: chat.ContactId,
+            StreamingId: id,
+          }),
+        );
+      await stop(StreamingId!);
+      expect((await agent.contact(chat.ContactId!)).streaming).toEqual([]);
+      await expect(stop(StreamingId!)).rejects.toBeInstanceOf(ConnectResourceNotFound);
     });
 
     it('limits concurrent active chats', async () => {

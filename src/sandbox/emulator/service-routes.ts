@@ -13,85 +13,49 @@ interface Operation {
   perform: Perform;
 }
 
+const connect = (
+  method: Operation['method'],
+  path: string,
+  name: string,
+  call: (center: ContactCenter, body: unknown) => unknown,
+): Operation => ({
+  method,
+  path,
+  name,
+  errors: ConnectErrors,
+  perform: (center, _bearer, body) => call(center, body),
+});
+const participant = (path: string, name: string, perform: Perform): Operation => ({
+  method: 'post',
+  path: `/participant/${path}`,
+  name,
+  errors: ParticipantErrors,
+  perform,
+});
+
 /** The wire surface of Amazon Connect and the Participant Service that the emulator plays. */
 const OPERATIONS: Operation[] = [
-  {
-    method: 'put',
-    path: '/contact/chat',
-    name: 'StartChatContact',
-    errors: ConnectErrors,
-    perform: (center, _bearer, body) => center.startChatContact(body),
-  },
-  {
-    method: 'post',
-    path: '/contact/start-streaming',
-    name: 'StartContactStreaming',
-    errors: ConnectErrors,
-    perform: (center, _bearer, body) => center.startContactStreaming(body),
-  },
-  {
-    method: 'post',
-    path: '/contact/stop-streaming',
-    name: 'StopContactStreaming',
-    errors: ConnectErrors,
-    perform: (center, _bearer, body) => center.stopContactStreaming(body),
-  },
-  {
-    method: 'post',
-    path: '/participant/connection',
-    name: 'CreateParticipantConnection',
-    errors: ParticipantErrors,
-    perform: (center, bearer, body) => center.createParticipantConnection(bearer, body),
-  },
-  {
-    method: 'post',
-    path: '/participant/message',
-    name: 'SendMessage',
-    errors: ParticipantErrors,
-    perform: (center, bearer, body) => center.sendMessage(bearer, body),
-  },
-  {
-    method: 'post',
-    path: '/participant/event',
-    name: 'SendEvent',
-    errors: ParticipantErrors,
-    perform: (center, bearer, body) => center.sendEvent(bearer, body),
-  },
-  {
-    method: 'post',
-    path: '/participant/disconnect',
-    name: 'DisconnectParticipant',
-    errors: ParticipantErrors,
-    perform: (center, bearer, body) => center.disconnectParticipant(bearer, body),
-  },
-  {
-    method: 'post',
-    path: '/participant/start-attachment-upload',
-    name: 'StartAttachmentUpload',
-    errors: ParticipantErrors,
-    perform: (center, bearer, body) => center.startAttachmentUpload(bearer, body),
-  },
-  {
-    method: 'post',
-    path: '/participant/complete-attachment-upload',
-    name: 'CompleteAttachmentUpload',
-    errors: ParticipantErrors,
-    perform: (center, bearer, body) => center.completeAttachmentUpload(bearer, body),
-  },
-  {
-    method: 'post',
-    path: '/participant/attachment',
-    name: 'GetAttachment',
-    errors: ParticipantErrors,
-    perform: (center, bearer, body) => center.getAttachment(bearer, body),
-  },
-  {
-    method: 'post',
-    path: '/participant/transcript',
-    name: 'GetTranscript',
-    errors: ParticipantErrors,
-    perform: (center, bearer, body) => center.getTranscript(bearer, body),
-  },
+  connect('put', '/contact/chat', 'StartChatContact', (c, b) => c.startChatContact(b)),
+  connect('post', '/contact/start-streaming', 'StartContactStreaming', (c, b) =>
+    c.startContactStreaming(b),
+  ),
+  connect('post', '/contact/stop-streaming', 'StopContactStreaming', (c, b) =>
+    c.stopContactStreaming(b),
+  ),
+  participant('connection', 'CreateParticipantConnection', (c, t, b) =>
+    c.createParticipantConnection(t, b),
+  ),
+  participant('message', 'SendMessage', (c, t, b) => c.sendMessage(t, b)),
+  participant('event', 'SendEvent', (c, t, b) => c.sendEvent(t, b)),
+  participant('disconnect', 'DisconnectParticipant', (c, t, b) => c.disconnectParticipant(t, b)),
+  participant('start-attachment-upload', 'StartAttachmentUpload', (c, t, b) =>
+    c.startAttachmentUpload(t, b),
+  ),
+  participant('complete-attachment-upload', 'CompleteAttachmentUpload', (c, t, b) =>
+    c.completeAttachmentUpload(t, b),
+  ),
+  participant('attachment', 'GetAttachment', (c, t, b) => c.getAttachment(t, b)),
+  participant('transcript', 'GetTranscript', (c, t, b) => c.getTranscript(t, b)),
 ];
 
 export interface RecordedRequest {
