@@ -1,4 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
+import { ChannelsModule } from './channels';
 import { type AppConfig, ConfigModule } from './config';
 import { LoggingModule, type RootLogger } from './logging';
 import { OpsModule } from './ops';
@@ -16,6 +17,7 @@ export class AppModule {
         RedisModule,
         RelayModule,
         OpsModule,
+        ChannelsModule,
       ],
     };
   }

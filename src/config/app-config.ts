@@ -47,6 +47,7 @@ export class AppConfig {
     verifyToken: string;
     graphApiBaseUrl: string;
   };
+  readonly generic?: { webhookSecret: string; callbackUrl?: string };
   readonly admin: { apiToken?: string };
   readonly tokenEncryptionKey?: Buffer;
 
@@ -84,6 +85,12 @@ export class AppConfig {
         appSecret: env.WHATSAPP_APP_SECRET,
         verifyToken: env.WHATSAPP_VERIFY_TOKEN,
         graphApiBaseUrl: env.WHATSAPP_GRAPH_API_BASE_URL.replace(/\/+$/, ''),
+      };
+    }
+    if (env.GENERIC_WEBHOOK_SECRET) {
+      this.generic = {
+        webhookSecret: env.GENERIC_WEBHOOK_SECRET,
+        callbackUrl: env.GENERIC_CALLBACK_URL,
       };
     }
     this.admin = { apiToken: env.ADMIN_API_TOKEN };

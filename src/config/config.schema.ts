@@ -89,6 +89,9 @@ export const configSchema = z.object({
   WHATSAPP_VERIFY_TOKEN: secret.optional(),
   WHATSAPP_GRAPH_API_BASE_URL: httpUrl.default('https://graph.facebook.com/v23.0'),
 
+  GENERIC_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  GENERIC_CALLBACK_URL: httpUrl.optional(),
+
   ADMIN_API_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   TOKEN_ENCRYPTION_KEY: encryptionKey.optional(),
 });
@@ -117,6 +120,11 @@ const crossChecks: Check[] = [
         env.TWILIO_ACCOUNT_SID ? 'TWILIO_AUTH_TOKEN' : 'TWILIO_ACCOUNT_SID',
         'is required when the other Twilio credential is set',
       );
+    }
+  },
+  (env, problem) => {
+    if (env.GENERIC_CALLBACK_URL && !env.GENERIC_WEBHOOK_SECRET) {
+      problem('GENERIC_WEBHOOK_SECRET', 'is required when GENERIC_CALLBACK_URL is set');
     }
   },
   (env, problem) => {

@@ -1,2 +1,4 @@
 export { QUEUES, type QueueName } from './queues';
 export { RelayModule } from './relay.module';
+export { InboundIntake, type InboundJob, type IntakeOutcome } from './inbound-intake';
+export type { InboundAttachment, InboundMessage } from './inbound-message';

@@ -1,6 +1,7 @@
 import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
 import { RedisConnections, RedisKeys } from '../redis';
+import { InboundIntake } from './inbound-intake';
 import { QueueErrorLog } from './queue-errors';
 import { QUEUES } from './queues';
 
@@ -20,7 +21,7 @@ import { QUEUES } from './queues';
     }),
     BullModule.registerQueue(...QUEUES.map((name) => ({ name }))),
   ],
-  providers: [QueueErrorLog],
-  exports: [BullModule],
+  providers: [QueueErrorLog, InboundIntake],
+  exports: [BullModule, InboundIntake],
 })
 export class RelayModule {}

@@ -1,0 +1,12 @@
+import { Module } from '@nestjs/common';
+import { RelayModule } from '../relay';
+import { GenericChannel } from './generic/generic-channel';
+import { GenericWebhookController } from './generic/generic-webhook.controller';
+import { WebhookPipeline } from './webhook-pipeline';
+
+@Module({
+  imports: [RelayModule],
+  controllers: [GenericWebhookController],
+  providers: [GenericChannel, WebhookPipeline],
+})
+export class ChannelsModule {}

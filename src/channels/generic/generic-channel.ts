@@ -1,0 +1,85 @@
+import { Injectable } from '@nestjs/common';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { z } from 'zod';
+import { AppConfig } from '../../config';
+import type { InboundMessage } from '../../relay';
+import { type ChannelAdapter, InvalidWebhookError, type WebhookRequest } from '../channel-adapter';
+
+export const SIGNATURE_HEADER = 'x-signature-256';
+const CHANNEL_NAME = /^[a-z0-9][a-z0-9-]{0,31}$/;
+
+const webhookBody = z.object({
+  messageId: z.string().min(1).max(256),
+  from: z.string().min(1).max(256),
+  to: z.string().min(1).max(256),
+  text: z
+    .string()
+    .max(64 * 1024)
+    .optional(),
+  displayName: z.string().min(1).max(256).optional(),
+  attachments: z
+    .array(
+      z.object({
+        url: z.url({ protocol: /^https?$/ }),
+        contentType: z.string().min(3).max(255),
+        name: z.string().min(1).max(256).optional(),
+      }),
+    )
+    .max(10)
+    .optional(),
+});
+
+/** `sha256=<hex HMAC-SHA256 of the raw body>`, the generic channel's signature in both directions. */
+export function signGenericBody(secret: string, body: Buffer | string): string {
+  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+}
+
+/**
+ * The generic HTTP channel for in-house apps: `POST /webhooks/generic/:channel` with a JSON
+ * message signed in `X-Signature-256`.
+ */
+@Injectable()
+export class GenericChannel implements ChannelAdapter {
+  constructor(private readonly config: AppConfig) {}
+
+  get enabled(): boolean {
+    return this.config.generic !== undefined;
+  }
+
+  verify(request: WebhookRequest): boolean {
+    const secret = this.config.generic?.webhookSecret;
+    const signature = request.headers[SIGNATURE_HEADER];
+    if (!secret || typeof signature !== 'string') return false;
+    const expected = Buffer.from(signGenericBody(secret, request.rawBody));
+    const given = Buffer.from(signature.trim().toLowerCase());
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  }
+
+  parse(request: WebhookRequest, receivedAt: number): InboundMessage[] {
+    const name = request.params.channel ?? '';
+    if (!CHANNEL_NAME.test(name)) {
+      throw new InvalidWebhookError('channel must be 1-32 lowercase letters, digits or "-"');
+    }
+    const parsed = webhookBody.safeParse(request.body);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new InvalidWebhookError(`${issue.path.join('.') || 'body'}: ${issue.message}`);
+    }
+    const body = parsed.data;
+    if (!body.text?.trim() && !body.attachments?.length) {
+      throw new InvalidWebhookError('a message needs text or at least one attachment');
+    }
+    return [
+      {
+        channel: `generic:${name}`,
+        providerMessageId: body.messageId,
+        customerAddress: body.from,
+        businessAddress: body.to,
+        displayName: body.displayName,
+        text: body.text,
+        attachments: body.attachments ?? [],
+        receivedAt,
+      },
+    ];
+  }
+}

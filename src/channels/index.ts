@@ -1,0 +1,3 @@
+export type { ChannelAdapter } from './channel-adapter';
+export { ChannelsModule } from './channels.module';
+export { signGenericBody } from './generic/generic-channel';
