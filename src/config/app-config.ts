@@ -40,6 +40,8 @@ export class AppConfig {
   readonly aws: { region: string };
   readonly connect: { instanceId: string; contactFlowId: string; streamingTopicArn: string };
   readonly sns: { certUrlPattern: RegExp };
+  readonly chat: { durationMinutes: number; persistentChatDays: number; endedGraceSeconds: number };
+  readonly relay: { inboundConcurrency: number; inboundAttempts: number };
   readonly twilio?: { accountSid: string; authToken: string; apiBaseUrl: string };
   readonly whatsapp?: {
     accessToken: string;
@@ -72,6 +74,15 @@ export class AppConfig {
       streamingTopicArn: env.CONNECT_STREAMING_TOPIC_ARN,
     };
     this.sns = { certUrlPattern: new RegExp(env.SNS_CERT_URL_PATTERN) };
+    this.chat = {
+      durationMinutes: env.CHAT_DURATION_MINUTES,
+      persistentChatDays: env.PERSISTENT_CHAT_DAYS,
+      endedGraceSeconds: env.ENDED_GRACE_SECONDS,
+    };
+    this.relay = {
+      inboundConcurrency: env.INBOUND_CONCURRENCY,
+      inboundAttempts: env.INBOUND_ATTEMPTS,
+    };
     if (env.TWILIO_ACCOUNT_SID && env.TWILIO_AUTH_TOKEN) {
       this.twilio = {
         accountSid: env.TWILIO_ACCOUNT_SID,

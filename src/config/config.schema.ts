@@ -77,6 +77,17 @@ export const configSchema = z.object({
     '^https://sns\\.[a-z0-9-]+\\.amazonaws\\.com(\\.cn)?/SimpleNotificationService-[A-Za-z0-9]+\\.pem$',
   ),
 
+  CHAT_DURATION_MINUTES: z.coerce.number().int().min(60).max(10_080).default(1_500),
+  ENDED_GRACE_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(7 * 24 * 3600)
+    .default(3_600),
+  PERSISTENT_CHAT_DAYS: z.coerce.number().int().min(0).max(365).default(0),
+  INBOUND_CONCURRENCY: z.coerce.number().int().min(1).max(1_000).default(50),
+  INBOUND_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(10),
+
   TWILIO_ACCOUNT_SID: z
     .string()
     .regex(/^AC[0-9a-fA-F]{32}$/, 'must be AC followed by 32 hex digits')

@@ -1,20 +1,9 @@
+import type { CustomerMessage } from '../conversations';
+
 /** A customer's message as every channel hands it to the relay. */
-export interface InboundMessage {
-  /** `sms`, `whatsapp`, `generic:<name>`: part of the conversation's identity. */
-  channel: string;
-  /** The provider's stable id of the message: the key for deduplication and ClientTokens. */
-  providerMessageId: string;
-  customerAddress: string;
-  businessAddress: string;
-  displayName?: string;
-  text?: string;
-  attachments: InboundAttachment[];
+export interface InboundMessage extends CustomerMessage {
   /** Epoch ms at which the webhook arrived. */
   receivedAt: number;
 }
 
-export interface InboundAttachment {
-  url: string;
-  contentType: string;
-  name?: string;
-}
+export type InboundAttachment = CustomerMessage['attachments'][number];

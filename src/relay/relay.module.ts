@@ -1,7 +1,10 @@
 import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
+import { ConversationsModule } from '../conversations';
 import { RedisConnections, RedisKeys } from '../redis';
+import { ConversationLanes } from './conversation-lanes';
 import { InboundIntake } from './inbound-intake';
+import { InboundWorker } from './inbound-worker';
 import { QueueErrorLog } from './queue-errors';
 import { QUEUES } from './queues';
 
@@ -20,8 +23,9 @@ import { QUEUES } from './queues';
       }),
     }),
     BullModule.registerQueue(...QUEUES.map((name) => ({ name }))),
+    ConversationsModule,
   ],
-  providers: [QueueErrorLog, InboundIntake],
+  providers: [QueueErrorLog, ConversationLanes, InboundIntake, InboundWorker],
   exports: [BullModule, InboundIntake],
 })
 export class RelayModule {}

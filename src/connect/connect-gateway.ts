@@ -1,0 +1,233 @@
+import {
+  ConnectClient,
+  StartChatContactCommand,
+  StartContactStreamingCommand,
+} from '@aws-sdk/client-connect';
+import {
+  CompleteAttachmentUploadCommand,
+  ConnectParticipantClient,
+  CreateParticipantConnectionCommand,
+  DisconnectParticipantCommand,
+  GetAttachmentCommand,
+  SendEventCommand,
+  SendMessageCommand,
+  StartAttachmentUploadCommand,
+} from '@aws-sdk/client-connectparticipant';
+import { Inject, Injectable } from '@nestjs/common';
+import { AppConfig } from '../config';
+import { putAttachmentContent } from './attachment-content';
+import { CONNECT_CLIENT, CONNECT_PARTICIPANT_CLIENT } from './connect-clients';
+import { type ConnectOperation, ConnectRetryableError } from './connect-errors';
+import type {
+  AttachmentLink,
+  AttachmentToUpload,
+  OutgoingEvent,
+  OutgoingMessage,
+  ParticipantConnection,
+  SentMessage,
+  StartChatRequest,
+  StartedChat,
+  StartedStreaming,
+  UploadedAttachment,
+} from './connect-types';
+import { type ConnectService, translateConnectError } from './error-translation';
+
+/**
+ * The only door to Amazon Connect and its Participant Service. Every failure comes out as a
+ * ConnectGatewayError: retryable, access denied (refresh with the ParticipantToken) or rejected.
+ * The SDK clients keep their own retry (3 attempts for throttling and 5xx); a retryable error
+ * here means those attempts are spent, and the relay's backoff takes over.
+ */
+@Injectable()
+export class ConnectGateway {
+  constructor(
+    private readonly config: AppConfig,
+    @Inject(CONNECT_CLIENT) private readonly connect: ConnectClient,
+    @Inject(CONNECT_PARTICIPANT_CLIENT) private readonly participant: ConnectParticipantClient,
+  ) {}
+
+  async startChat(request: StartChatRequest): Promise<StartedChat> {
+    const operation = 'StartChatContact';
+    const answer = await this.call(operation, 'connect', [], () =>
+      this.connect.send(
+        new StartChatContactCommand({
+          InstanceId: this.config.connect.instanceId,
+          ContactFlowId: this.config.connect.contactFlowId,
+          ParticipantDetails: { DisplayName: request.displayName },
+          Attributes: request.attributes,
+          SupportedMessagingContentTypes: request.supportedContentTypes ?? ['text/plain'],
+          ClientToken: request.clientToken,
+          ...(request.chatDurationMinutes !== undefined
+            ? { ChatDurationInMinutes: request.chatDurationMinutes }
+            : {}),
+          ...(request.persistentFromContactId !== undefined
+            ? {
+                PersistentChat: {
+                  RehydrationType: 'ENTIRE_PAST_SESSION',
+                  SourceContactId: request.persistentFromContactId,
+                },
+              }
+            : {}),
+        }),
+      ),
+    );
+    return {
+      contactId: present(answer.ContactId, 'ContactId', operation),
+      participantId: present(answer.ParticipantId, 'ParticipantId', operation),
+      participantToken: present(answer.ParticipantToken, 'ParticipantToken', operation),
+    };
+  }
+
+  async startStreaming(contactId: string, clientToken: string): Promise<StartedStreaming> {
+    const operation = 'StartContactStreaming';
+    const answer = await this.call(operation, 'connect', [], () =>
+      this.connect.send(
+        new StartContactStreamingCommand({
+          InstanceId: this.config.connect.instanceId,
+          ContactId: contactId,
+          ChatStreamingConfiguration: {
+            StreamingEndpointArn: this.config.connect.streamingTopicArn,
+          },
+          ClientToken: clientToken,
+        }),
+      ),
+    );
+    return { streamingId: present(answer.StreamingId, 'StreamingId', operation) };
+  }
+
+  /** Connects the customer the first time; called again, it issues a fresh ConnectionToken. */
+  async connectParticipant(participantToken: string): Promise<ParticipantConnection> {
+    const operation = 'CreateParticipantConnection';
+    const answer = await this.call(operation, 'participant', [participantToken], () =>
+      this.participant.send(
+        new CreateParticipantConnectionCommand({
+          ParticipantToken: participantToken,
+          ConnectParticipant: true,
+          Type: ['CONNECTION_CREDENTIALS'],
+        }),
+      ),
+    );
+    const credentials = answer.ConnectionCredentials;
+    return {
+      connectionToken: present(credentials?.ConnectionToken, 'ConnectionToken', operation),
+      expiresAt: epochMs(credentials?.Expiry, 'Expiry', operation),
+    };
+  }
+
+  async sendMessage(connectionToken: string, message: OutgoingMessage): Promise<SentMessage> {
+    const operation = 'SendMessage';
+    const answer = await this.call(operation, 'participant', [connectionToken], () =>
+      this.participant.send(
+        new SendMessageCommand({
+          ConnectionToken: connectionToken,
+          ContentType: message.contentType,
+          Content: message.content,
+          ClientToken: message.clientToken,
+        }),
+      ),
+    );
+    return {
+      messageId: present(answer.Id, 'Id', operation),
+      absoluteTime: present(answer.AbsoluteTime, 'AbsoluteTime', operation),
+    };
+  }
+
+  async sendEvent(connectionToken: string, event: OutgoingEvent): Promise<void> {
+    await this.call('SendEvent', 'participant', [connectionToken], () =>
+      this.participant.send(
+        new SendEventCommand({
+          ConnectionToken: connectionToken,
+          ContentType: event.contentType,
+          Content: event.content,
+          ClientToken: event.clientToken,
+        }),
+      ),
+    );
+  }
+
+  async disconnect(connectionToken: string, clientToken: string): Promise<void> {
+    await this.call('DisconnectParticipant', 'participant', [connectionToken], () =>
+      this.participant.send(
+        new DisconnectParticipantCommand({
+          ConnectionToken: connectionToken,
+          ClientToken: clientToken,
+        }),
+      ),
+    );
+  }
+
+  /**
+   * StartAttachmentUpload → PUT of the bytes → CompleteAttachmentUpload. Retried with the same
+   * ClientToken, each step answers as before (Connect's idempotency), so a retry resumes.
+   */
+  async uploadAttachment(
+    connectionToken: string,
+    file: AttachmentToUpload,
+  ): Promise<UploadedAttachment> {
+    const started = await this.call('StartAttachmentUpload', 'participant', [connectionToken], () =>
+      this.participant.send(
+        new StartAttachmentUploadCommand({
+          ConnectionToken: connectionToken,
+          ContentType: file.contentType,
+          AttachmentSizeInBytes: file.content.length,
+          AttachmentName: file.name,
+          ClientToken: file.clientToken,
+        }),
+      ),
+    );
+    const attachmentId = present(started.AttachmentId, 'AttachmentId', 'StartAttachmentUpload');
+    const url = present(started.UploadMetadata?.Url, 'UploadMetadata.Url', 'StartAttachmentUpload');
+    await putAttachmentContent(url, started.UploadMetadata?.HeadersToInclude ?? {}, file.content);
+    await this.call('CompleteAttachmentUpload', 'participant', [connectionToken], () =>
+      this.participant.send(
+        new CompleteAttachmentUploadCommand({
+          ConnectionToken: connectionToken,
+          AttachmentIds: [attachmentId],
+          ClientToken: `${file.clientToken}:complete`,
+        }),
+      ),
+    );
+    return { attachmentId };
+  }
+
+  /** A short-lived download URL for an attachment of the contact (e.g. one the agent sent). */
+  async attachmentUrl(connectionToken: string, attachmentId: string): Promise<AttachmentLink> {
+    const operation = 'GetAttachment';
+    const answer = await this.call(operation, 'participant', [connectionToken], () =>
+      this.participant.send(
+        new GetAttachmentCommand({ ConnectionToken: connectionToken, AttachmentId: attachmentId }),
+      ),
+    );
+    return {
+      url: present(answer.Url, 'Url', operation),
+      expiresAt: epochMs(answer.UrlExpiry, 'UrlExpiry', operation),
+    };
+  }
+
+  private async call<T>(
+    operation: ConnectOperation,
+    service: ConnectService,
+    secrets: string[],
+    send: () => Promise<T>,
+  ): Promise<T> {
+    try {
+      return await send();
+    } catch (error) {
+      throw translateConnectError(error, { operation, service, secrets });
+    }
+  }
+}
+
+/** An answer without a member the API always returns: treated like a garbled reply. */
+function present<T>(value: T | undefined, member: string, operation: ConnectOperation): T {
+  if (value === undefined || value === null || value === '') {
+    throw new ConnectRetryableError(operation, `the answer has no ${member}`);
+  }
+  return value;
+}
+
+function epochMs(iso: string | undefined, member: string, operation: ConnectOperation): number {
+  const ms = Date.parse(present(iso, member, operation));
+  if (Number.isNaN(ms)) throw new ConnectRetryableError(operation, `${member} is not a timestamp`);
+  return ms;
+}

@@ -1,0 +1,112 @@
+import { CONTACT_FIELD_PREFIX as CONTACT, RECORD as R, TOKENS as T } from './conversation-record';
+import { RedisScript } from './redis-script';
+
+/*
+ * The store's writes that touch several keys, each one atomic script. Arguments arrive as one
+ * JSON document (ARGV[1]) with every number as a string: Lua would print 1.7e12 as "1.7e+12".
+ * Scripts that take the contact ids of the live contact get them as `expected` and check them
+ * against the record first; a mismatch (a concurrent change) returns -1 and the caller retries
+ * with a fresh read. That way every key a script touches is declared in KEYS.
+ */
+
+/** Script results. */
+export const APPLIED = 1;
+export const SKIPPED = 0;
+export const STALE_READ = -1;
+
+const CHAIN_MATCHES = `
+local function chainMatches(record, expected)
+  local count = 0
+  for _, field in ipairs(redis.call('HKEYS', record)) do
+    if string.sub(field, 1, ${CONTACT.length}) == '${CONTACT}' then count = count + 1 end
+  end
+  if count ~= #expected then return false end
+  for _, contactId in ipairs(expected) do
+    if redis.call('HEXISTS', record, '${CONTACT}' .. contactId) == 0 then return false end
+  end
+  return true
+end
+`;
+
+/**
+ * KEYS: record, tokens, by-credential-expiry, by-customer, then one by-contact key per
+ * `contactIds`, then one per `superseded`.
+ * ARGV[1]: { id, now, graceSeconds, expected, contactIds, superseded, fields, p, c, cx, channel }
+ */
+export const SAVE_CONTACT = new RedisScript(`${CHAIN_MATCHES}
+local a = cjson.decode(ARGV[1])
+if not chainMatches(KEYS[1], a.expected) then return ${STALE_READ} end
+local k = 5
+for _, contactId in ipairs(a.contactIds) do
+  redis.call('SET', KEYS[k], a.id)
+  redis.call('HSET', KEYS[1], '${CONTACT}' .. contactId, '')
+  k = k + 1
+end
+for _, contactId in ipairs(a.superseded) do
+  if redis.call('GET', KEYS[k]) == a.id then redis.call('EXPIRE', KEYS[k], a.graceSeconds) end
+  redis.call('HDEL', KEYS[1], '${CONTACT}' .. contactId)
+  k = k + 1
+end
+local fields = {}
+for field, value in pairs(a.fields) do
+  fields[#fields + 1] = field
+  fields[#fields + 1] = value
+end
+redis.call('HSET', KEYS[1], unpack(fields))
+redis.call('HSETNX', KEYS[1], '${R.createdAt}', a.now)
+redis.call('HSET', KEYS[2], '${T.participantToken}', a.p, '${T.connectionToken}', a.c)
+redis.call('ZADD', KEYS[3], a.cx, a.id)
+redis.call('HSET', KEYS[4], a.id, a.channel)
+return ${APPLIED}
+`);
+
+/** KEYS: record, tokens, by-credential-expiry. ARGV[1]: { id, now, c, cx, participantId? } */
+export const UPDATE_CREDENTIALS = new RedisScript(`
+local a = cjson.decode(ARGV[1])
+if redis.call('HGET', KEYS[1], '${R.state}') ~= 'active' then return ${SKIPPED} end
+if a.participantId and redis.call('HGET', KEYS[1], '${R.participantId}') ~= a.participantId then
+  return ${SKIPPED}
+end
+redis.call('HSET', KEYS[2], '${T.connectionToken}', a.c)
+redis.call('HSET', KEYS[1], '${R.connectionExpiresAt}', a.cx, '${R.updatedAt}', a.now)
+redis.call('ZADD', KEYS[3], a.cx, a.id)
+return ${APPLIED}
+`);
+
+/** KEYS: record, by-contact key. ARGV[1]: { id, now, contactId } */
+export const ADD_CONTACT_ID = new RedisScript(`
+local a = cjson.decode(ARGV[1])
+if redis.call('HGET', KEYS[1], '${R.state}') ~= 'active' then return ${SKIPPED} end
+redis.call('SET', KEYS[2], a.id)
+redis.call('HSET', KEYS[1], '${R.contactId}', a.contactId, '${CONTACT}' .. a.contactId, '',
+  '${R.updatedAt}', a.now)
+return ${APPLIED}
+`);
+
+/**
+ * KEYS: record, tokens, by-credential-expiry, then one by-contact key per `expected`.
+ * ARGV[1]: { id, now, graceSeconds, expected }
+ */
+export const MARK_ENDED = new RedisScript(`${CHAIN_MATCHES}
+local a = cjson.decode(ARGV[1])
+if redis.call('HGET', KEYS[1], '${R.state}') ~= 'active' then return ${SKIPPED} end
+if not chainMatches(KEYS[1], a.expected) then return ${STALE_READ} end
+local initialContactId = redis.call('HGET', KEYS[1], '${R.initialContactId}')
+redis.call('HSET', KEYS[1], '${R.state}', 'ended', '${R.endedAt}', a.now,
+  '${R.lastEndedInitialContactId}', initialContactId, '${R.updatedAt}', a.now)
+redis.call('HDEL', KEYS[1], '${R.connectionExpiresAt}')
+for i, contactId in ipairs(a.expected) do
+  local key = KEYS[3 + i]
+  if redis.call('GET', key) == a.id then redis.call('EXPIRE', key, a.graceSeconds) end
+  redis.call('HDEL', KEYS[1], '${CONTACT}' .. contactId)
+end
+redis.call('DEL', KEYS[2])
+redis.call('ZREM', KEYS[3], a.id)
+return ${APPLIED}
+`);
+
+/** KEYS: lock. ARGV: the holder's token. Deletes the lock only for its holder. */
+export const RELEASE_LOCK = new RedisScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`);

@@ -1,0 +1,319 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { createHash } from 'node:crypto';
+import { AppConfig } from '../config';
+import {
+  ConnectAccessDeniedError,
+  ConnectGateway,
+  ConnectRejectedError,
+  type StartedChat,
+} from '../connect';
+import type { ActiveConversation, Conversation, ConversationKey } from './conversation';
+import { ConversationStore } from './conversation-store';
+import { ConversationTrace } from './conversation-trace';
+import { fetchAttachment } from './attachment-fetch';
+import { splitText } from './split-text';
+
+/** What the relay hands over: one customer message, already stored and in its turn. */
+export interface CustomerMessage extends ConversationKey {
+  /** `sms`, `whatsapp`, `generic:<name>`. */
+  channel: string;
+  /** The provider's stable id of the message: the key for deduplication and ClientTokens. */
+  providerMessageId: string;
+  displayName?: string;
+  text?: string;
+  attachments: { url: string; contentType: string; name?: string }[];
+}
+
+const TEXT_LIMIT = 1024;
+const START_LOCK_MS = 30_000;
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** ClientTokens derived from stable ids: a retry never doubles anything at Connect. */
+const clientToken = (...parts: string[]) =>
+  createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 40);
+
+/**
+ * The customer → Connect half of a conversation: opens a contact when there is none
+ * (StartChatContact → StartContactStreaming → CreateParticipantConnection, one at a time per
+ * conversation), delivers text in ≤ 1024-character parts and attachments, refreshes credentials
+ * on AccessDenied and starts a new contact when the old one is over.
+ */
+@Injectable()
+export class ConversationService {
+  private readonly logger = new Logger(ConversationService.name);
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly gateway: ConnectGateway,
+    private readonly store: ConversationStore,
+    private readonly trace: ConversationTrace,
+  ) {}
+
+  async deliver(
+    conversationId: string,
+    messageId: string,
+    message: CustomerMessage,
+  ): Promise<void> {
+    let conversation = await this.liveConversation(conversationId, messageId, message);
+    const parts = splitText(message.text ?? '', TEXT_LIMIT);
+    for (const [index, content] of parts.entries()) {
+      conversation = await this.sendText(conversation, message, {
+        content,
+        clientToken: clientToken(messageId, 'text', String(index)),
+        part: index + 1,
+        parts: parts.length,
+      });
+    }
+    for (const [index, attachment] of message.attachments.entries()) {
+      conversation = await this.sendAttachment(conversation, message, attachment, {
+        clientToken: clientToken(messageId, 'attachment', String(index)),
+      });
+    }
+  }
+
+  async recordRetry(
+    conversationId: string,
+    message: CustomerMessage,
+    attempt: number,
+    reason: string,
+  ) {
+    await this.trace.append(conversationId, {
+      event: 'retried',
+      direction: 'inbound',
+      providerMessageId: message.providerMessageId,
+      attempt,
+      reason,
+    });
+  }
+
+  async recordFailure(conversationId: string, message: CustomerMessage, reason: string) {
+    await this.trace.append(conversationId, {
+      event: 'failed',
+      direction: 'inbound',
+      providerMessageId: message.providerMessageId,
+      reason,
+    });
+  }
+
+  private async liveConversation(
+    conversationId: string,
+    messageId: string,
+    message: CustomerMessage,
+  ): Promise<ActiveConversation> {
+    const current = await this.store.get(conversationId);
+    if (current?.state === 'active') return current;
+    // One contact per conversation, however many first messages arrive at once on however many
+    // processes: whoever holds the lock starts it, the others find it started.
+    return this.store.withLock(conversationId, START_LOCK_MS, async () => {
+      const latest = await this.store.get(conversationId);
+      if (latest?.state === 'active') return latest;
+      return this.startContact(conversationId, messageId, message, latest);
+    });
+  }
+
+  private async startContact(
+    conversationId: string,
+    messageId: string,
+    message: CustomerMessage,
+    previous: Conversation | undefined,
+  ): Promise<ActiveConversation> {
+    const continueFrom = this.persistentSource(previous);
+    const base = clientToken(conversationId, messageId, previous?.lastEndedInitialContactId ?? '');
+    let chat = await this.startChat(message, base, continueFrom);
+    let connection;
+    try {
+      connection = await this.gateway.connectParticipant(chat.participantToken);
+    } catch (error) {
+      // The same ClientToken answers the same contact; if a crash left it unconnected past the
+      // connect window it is over, and only a new token gets a new one.
+      if (!(error instanceof ConnectAccessDeniedError)) throw error;
+      chat = await this.startChat(message, clientToken(base, 'again'), continueFrom);
+      connection = await this.gateway.connectParticipant(chat.participantToken);
+    }
+    const key = keyOf(message);
+    await this.store.saveContact(conversationId, key, {
+      initialContactId: chat.contactId,
+      contactId: chat.contactId,
+      participantId: chat.participantId,
+      participantToken: chat.participantToken,
+      connectionToken: connection.connectionToken,
+      connectionExpiresAt: connection.expiresAt,
+      displayName: message.displayName,
+    });
+    await this.trace.append(conversationId, {
+      event: 'contact-started',
+      contactId: chat.contactId,
+      providerMessageId: message.providerMessageId,
+      ...(continueFrom ? { reason: `persistent chat from ${continueFrom}` } : {}),
+    });
+    const saved = await this.store.get(conversationId);
+    if (saved?.state !== 'active') throw new Error(`conversation ${conversationId} was not saved`);
+    return saved;
+  }
+
+  private async startChat(
+    message: CustomerMessage,
+    token: string,
+    continueFrom: string | undefined,
+  ): Promise<StartedChat> {
+    const chat = await this.gateway.startChat({
+      displayName: message.displayName ?? message.customerAddress,
+      attributes: {
+        channel: message.channel,
+        customerAddress: message.customerAddress,
+        businessAddress: message.businessAddress,
+      },
+      clientToken: token,
+      persistentFromContactId: continueFrom,
+      chatDurationMinutes: this.config.chat.durationMinutes,
+    });
+    await this.gateway.startStreaming(chat.contactId, clientToken(chat.contactId, 'streaming'));
+    return chat;
+  }
+
+  private persistentSource(previous: Conversation | undefined): string | undefined {
+    const days = this.config.chat.persistentChatDays;
+    if (days === 0 || previous?.state !== 'ended') return undefined;
+    return Date.now() - previous.endedAt <= days * DAY_MS
+      ? previous.lastEndedInitialContactId
+      : undefined;
+  }
+
+  private async sendText(
+    conversation: ActiveConversation,
+    message: CustomerMessage,
+    text: { content: string; clientToken: string; part: number; parts: number },
+  ): Promise<ActiveConversation> {
+    const send = (live: ActiveConversation) =>
+      this.gateway.sendMessage(live.connectionToken, {
+        content: text.content,
+        contentType: 'text/plain',
+        clientToken: text.clientToken,
+      });
+    const { live, result } = await this.withCredentials(conversation, message, send);
+    await this.trace.append(live.id, {
+      event: 'sent',
+      direction: 'inbound',
+      providerMessageId: message.providerMessageId,
+      connectMessageId: result.messageId,
+      contactId: live.contactId,
+      part: text.part,
+      parts: text.parts,
+    });
+    return live;
+  }
+
+  private async sendAttachment(
+    conversation: ActiveConversation,
+    message: CustomerMessage,
+    attachment: CustomerMessage['attachments'][number],
+    ids: { clientToken: string },
+  ): Promise<ActiveConversation> {
+    const name = attachment.name ?? defaultName(attachment.contentType);
+    const fetched = await fetchAttachment(attachment.url);
+    let refusal = fetched.refusal;
+    if (fetched.content) {
+      const content = fetched.content;
+      try {
+        const { live, result } = await this.withCredentials(conversation, message, (current) =>
+          this.gateway.uploadAttachment(current.connectionToken, {
+            name,
+            contentType: fetched.contentType ?? attachment.contentType,
+            content,
+            clientToken: ids.clientToken,
+          }),
+        );
+        await this.trace.append(live.id, {
+          event: 'sent',
+          direction: 'inbound',
+          providerMessageId: message.providerMessageId,
+          connectMessageId: result.attachmentId,
+          contactId: live.contactId,
+        });
+        return live;
+      } catch (error) {
+        if (!(error instanceof ConnectRejectedError)) throw error;
+        refusal = error.reason;
+      }
+    }
+    // Never a silent drop: the agent learns what the customer tried to send.
+    this.logger.log({ reason: refusal }, 'attachment not deliverable; telling the agent');
+    return this.sendText(conversation, message, {
+      content: `The customer sent a file that could not be delivered (${name}, ${attachment.contentType}): ${refusal}`,
+      clientToken: clientToken(ids.clientToken, 'notice'),
+      part: 1,
+      parts: 1,
+    });
+  }
+
+  /**
+   * Runs `call` with the conversation's connection token. AccessDenied means the token expired
+   * or the contact is over: refresh with the ParticipantToken, and if that is refused too,
+   * start a new contact and run `call` there.
+   */
+  private async withCredentials<T>(
+    conversation: ActiveConversation,
+    message: CustomerMessage,
+    call: (live: ActiveConversation) => Promise<T>,
+  ): Promise<{ live: ActiveConversation; result: T }> {
+    try {
+      return { live: conversation, result: await call(conversation) };
+    } catch (error) {
+      if (!(error instanceof ConnectAccessDeniedError)) throw error;
+    }
+    const live = await this.refreshOrRestart(conversation, message);
+    return { live, result: await call(live) };
+  }
+
+  private async refreshOrRestart(
+    conversation: ActiveConversation,
+    message: CustomerMessage,
+  ): Promise<ActiveConversation> {
+    try {
+      const connection = await this.gateway.connectParticipant(conversation.participantToken);
+      await this.store.updateCredentials(
+        conversation.id,
+        connection.connectionToken,
+        connection.expiresAt,
+        { participantId: conversation.participantId },
+      );
+      await this.trace.append(conversation.id, {
+        event: 'credentials-refreshed',
+        contactId: conversation.contactId,
+      });
+      return {
+        ...conversation,
+        connectionToken: connection.connectionToken,
+        connectionExpiresAt: connection.expiresAt,
+      };
+    } catch (error) {
+      if (!(error instanceof ConnectAccessDeniedError)) throw error;
+    }
+    await this.store.markEnded(conversation.id, {
+      graceSeconds: this.config.chat.endedGraceSeconds,
+    });
+    await this.trace.append(conversation.id, {
+      event: 'contact-ended',
+      contactId: conversation.contactId,
+      reason: 'the participant was refused: the contact is over',
+    });
+    return this.liveConversation(
+      conversation.id,
+      clientToken(message.providerMessageId, conversation.initialContactId),
+      message,
+    );
+  }
+}
+
+function keyOf(message: CustomerMessage): ConversationKey {
+  return {
+    channel: message.channel,
+    customerAddress: message.customerAddress,
+    businessAddress: message.businessAddress,
+  };
+}
+
+function defaultName(contentType: string): string {
+  const extension = contentType.split('/')[1]?.split(/[;+]/)[0] ?? 'bin';
+  return `attachment.${extension}`;
+}

@@ -1,0 +1,390 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
+import { Injectable, Logger } from '@nestjs/common';
+import { RedisConnections, RedisKeys, type RedisClient } from '../redis';
+import {
+  type ContactDetails,
+  type Conversation,
+  type ConversationKey,
+  conversationIdOf,
+} from './conversation';
+import { ConversationLockTimeoutError, ConversationStoreError } from './conversation-errors';
+import { ConversationKeys } from './conversation-keys';
+import {
+  CONTACT_FIELD_PREFIX,
+  RECORD,
+  contactIdsIn,
+  readConversation,
+  tokenContext,
+} from './conversation-record';
+import {
+  ADD_CONTACT_ID,
+  APPLIED,
+  MARK_ENDED,
+  RELEASE_LOCK,
+  SAVE_CONTACT,
+  STALE_READ,
+  UPDATE_CREDENTIALS,
+} from './conversation-scripts';
+import { TokenCipher } from './token-cipher';
+
+/** How long the ContactIds of a contact replaced by saveContact (without markEnded) stay indexed. */
+export const SUPERSEDED_CONTACT_GRACE_SECONDS = 3_600;
+/** Attempts of a write whose read of the live ContactIds raced with another write. */
+const MAX_STALE_READ_ATTEMPTS = 5;
+const LOCK_RETRY_DELAY_MS = 50;
+
+export interface CredentialExpiry {
+  conversationId: string;
+  connectionExpiresAt: number;
+}
+
+/**
+ * The conversation state in Redis (layout: README.md beside this file). Tokens are sealed by
+ * TokenCipher before they leave the process and opened only on the way back to the caller;
+ * errors and log lines carry conversation ids, never tokens or addresses.
+ */
+@Injectable()
+export class ConversationStore {
+  private readonly logger = new Logger(ConversationStore.name);
+  private readonly redis: RedisClient;
+  private readonly keys: ConversationKeys;
+
+  constructor(
+    connections: RedisConnections,
+    redisKeys: RedisKeys,
+    private readonly cipher: TokenCipher,
+  ) {
+    this.redis = connections.client;
+    this.keys = new ConversationKeys(redisKeys);
+  }
+
+  conversationId(key: ConversationKey): string {
+    return conversationIdOf(key);
+  }
+
+  async get(id: string): Promise<Conversation | undefined> {
+    const [record, tokens] = await this.call('get', id, async () => {
+      const replies = await this.redis
+        .multi()
+        .hgetall(this.keys.record(id))
+        .hgetall(this.keys.tokens(id))
+        .exec();
+      return (
+        replies?.map(([error, reply]) => {
+          if (error) throw error;
+          return reply as Record<string, string>;
+        }) ?? [{}, {}]
+      );
+    });
+    if (Object.keys(record).length === 0) return undefined;
+    return readConversation(id, record, tokens, (stored, token) =>
+      this.cipher.decrypt(stored, tokenContext(id, token)),
+    );
+  }
+
+  /** By InitialContactId or any ContactId seen; ended conversations stay findable for their grace period. */
+  async findByContactId(contactId: string): Promise<Conversation | undefined> {
+    const id = await this.call('findByContactId', undefined, () =>
+      this.redis.get(this.keys.byContact(contactId)),
+    );
+    return id ? this.get(id) : undefined;
+  }
+
+  /** The customer's conversations, newest activity first, optionally on one channel only. */
+  async findByCustomer(customerAddress: string, channel?: string): Promise<Conversation[]> {
+    const index = await this.call('findByCustomer', undefined, () =>
+      this.redis.hgetall(this.keys.byCustomer(customerAddress)),
+    );
+    const ids = Object.entries(index)
+      .filter(([, indexedChannel]) => channel === undefined || indexedChannel === channel)
+      .map(([id]) => id);
+    const found = await Promise.all(ids.map((id) => this.get(id)));
+    return found
+      .filter((conversation) => conversation !== undefined)
+      .sort((a, b) => b.updatedAt - a.updatedAt);
+  }
+
+  /**
+   * Records a started and connected contact: record, tokens and every index in one script.
+   * Saving a different contact over a live one keeps the old ContactIds indexed for
+   * `supersededGraceSeconds`; saving the same contact again is harmless.
+   */
+  async saveContact(
+    id: string,
+    key: ConversationKey,
+    contact: ContactDetails,
+    options: { supersededGraceSeconds?: number } = {},
+  ): Promise<void> {
+    if (conversationIdOf(key) !== id) {
+      throw new Error(`conversation id ${id} does not belong to the given key`);
+    }
+    requireText(contact, [
+      'initialContactId',
+      'contactId',
+      'participantId',
+      'participantToken',
+      'connectionToken',
+    ]);
+    requireEpochMs(contact.connectionExpiresAt, 'connectionExpiresAt');
+    const graceSeconds = options.supersededGraceSeconds ?? SUPERSEDED_CONTACT_GRACE_SECONDS;
+    requirePositiveInteger(graceSeconds, 'supersededGraceSeconds');
+
+    const participantToken = this.cipher.encrypt(
+      contact.participantToken,
+      tokenContext(id, 'participantToken'),
+    );
+    const connectionToken = this.cipher.encrypt(
+      contact.connectionToken,
+      tokenContext(id, 'connectionToken'),
+    );
+    const contactIds = [...new Set([contact.initialContactId, contact.contactId])];
+
+    await this.retryOnStaleRead('saveContact', id, async () => {
+      const record = await this.redis.hgetall(this.keys.record(id));
+      const expected = contactIdsIn(record);
+      const sameContact = record[RECORD.initialContactId] === contact.initialContactId;
+      const superseded = sameContact
+        ? []
+        : expected.filter((contactId) => !contactIds.includes(contactId));
+      const now = String(Date.now());
+      const fields: Record<string, string> = {
+        [RECORD.channel]: key.channel,
+        [RECORD.customerAddress]: key.customerAddress,
+        [RECORD.businessAddress]: key.businessAddress,
+        [RECORD.state]: 'active',
+        [RECORD.initialContactId]: contact.initialContactId,
+        [RECORD.contactId]: contact.contactId,
+        [RECORD.participantId]: contact.participantId,
+        [RECORD.connectionExpiresAt]: String(contact.connectionExpiresAt),
+        [RECORD.updatedAt]: now,
+        ...(contact.displayName && { [RECORD.displayName]: contact.displayName }),
+      };
+      return SAVE_CONTACT.run(
+        this.redis,
+        [
+          this.keys.record(id),
+          this.keys.tokens(id),
+          this.keys.byCredentialExpiry(),
+          this.keys.byCustomer(key.customerAddress),
+          ...contactIds.map((contactId) => this.keys.byContact(contactId)),
+          ...superseded.map((contactId) => this.keys.byContact(contactId)),
+        ],
+        [
+          JSON.stringify({
+            id,
+            now,
+            graceSeconds: String(graceSeconds),
+            expected,
+            contactIds,
+            superseded,
+            fields,
+            p: participantToken,
+            c: connectionToken,
+            cx: String(contact.connectionExpiresAt),
+            channel: key.channel,
+          }),
+        ],
+      );
+    });
+  }
+
+  /**
+   * Stores refreshed connection credentials. Applies only to an active conversation and, when
+   * `participantId` is given, only if that participant is still the conversation's: a refresh
+   * that raced with a new contact or with the end changes nothing. True when applied.
+   */
+  async updateCredentials(
+    id: string,
+    connectionToken: string,
+    connectionExpiresAt: number,
+    options: { participantId?: string } = {},
+  ): Promise<boolean> {
+    requireText({ connectionToken }, ['connectionToken']);
+    requireEpochMs(connectionExpiresAt, 'connectionExpiresAt');
+    const sealed = this.cipher.encrypt(connectionToken, tokenContext(id, 'connectionToken'));
+    const result = await this.call('updateCredentials', id, () =>
+      UPDATE_CREDENTIALS.run(
+        this.redis,
+        [this.keys.record(id), this.keys.tokens(id), this.keys.byCredentialExpiry()],
+        [
+          JSON.stringify({
+            id,
+            now: String(Date.now()),
+            c: sealed,
+            cx: String(connectionExpiresAt),
+            participantId: options.participantId,
+          }),
+        ],
+      ),
+    );
+    return result === APPLIED;
+  }
+
+  /** Indexes the ContactId a transfer gave the live contact and makes it the current one. */
+  async addContactId(id: string, contactId: string): Promise<boolean> {
+    requireText({ contactId }, ['contactId']);
+    const result = await this.call('addContactId', id, () =>
+      ADD_CONTACT_ID.run(
+        this.redis,
+        [this.keys.record(id), this.keys.byContact(contactId)],
+        [JSON.stringify({ id, now: String(Date.now()), contactId })],
+      ),
+    );
+    return result === APPLIED;
+  }
+
+  /**
+   * Ends the live contact: the record stays (addresses, contact ids, lastEndedInitialContactId
+   * for a persistent chat), the tokens go, the conversation leaves the credential schedule,
+   * and its ContactIds stay indexed for `graceSeconds` so trailing stream events still find
+   * it. False when it was not active.
+   */
+  async markEnded(id: string, options: { graceSeconds: number }): Promise<boolean> {
+    requirePositiveInteger(options.graceSeconds, 'graceSeconds');
+    const result = await this.retryOnStaleRead('markEnded', id, async () => {
+      const fields = await this.redis.hkeys(this.keys.record(id));
+      const expected = fields
+        .filter((field) => field.startsWith(CONTACT_FIELD_PREFIX))
+        .map((field) => field.slice(CONTACT_FIELD_PREFIX.length));
+      return MARK_ENDED.run(
+        this.redis,
+        [
+          this.keys.record(id),
+          this.keys.tokens(id),
+          this.keys.byCredentialExpiry(),
+          ...expected.map((contactId) => this.keys.byContact(contactId)),
+        ],
+        [
+          JSON.stringify({
+            id,
+            now: String(Date.now()),
+            graceSeconds: String(options.graceSeconds),
+            expected,
+          }),
+        ],
+      );
+    });
+    return result === APPLIED;
+  }
+
+  /** Active conversations whose connection expires strictly before `epochMs`, soonest first. */
+  async credentialsExpiringBefore(epochMs: number, limit: number): Promise<CredentialExpiry[]> {
+    if (!Number.isFinite(epochMs)) throw new Error('epochMs must be a number');
+    requirePositiveInteger(limit, 'limit');
+    const flat = await this.call('credentialsExpiringBefore', undefined, () =>
+      this.redis.zrangebyscore(
+        this.keys.byCredentialExpiry(),
+        '-inf',
+        `(${epochMs}`,
+        'WITHSCORES',
+        'LIMIT',
+        0,
+        limit,
+      ),
+    );
+    const due: CredentialExpiry[] = [];
+    for (let i = 0; i < flat.length; i += 2) {
+      due.push({ conversationId: flat[i], connectionExpiresAt: Number(flat[i + 1]) });
+    }
+    return due;
+  }
+
+  /** A lease on the conversation: its token when acquired, undefined while someone else holds it. */
+  async acquireLock(id: string, ttlMs: number): Promise<string | undefined> {
+    requirePositiveInteger(ttlMs, 'ttlMs');
+    const token = randomUUID();
+    const reply = await this.call('acquireLock', id, () =>
+      this.redis.set(this.keys.lock(id), token, 'PX', ttlMs, 'NX'),
+    );
+    return reply === 'OK' ? token : undefined;
+  }
+
+  /** Frees the lock if `token` still holds it; false when the lease had run out. */
+  async releaseLock(id: string, token: string): Promise<boolean> {
+    const released = await this.call('releaseLock', id, () =>
+      RELEASE_LOCK.run(this.redis, [this.keys.lock(id)], [token]),
+    );
+    return released === 1;
+  }
+
+  /**
+   * Runs `work` holding the conversation's lock, waiting up to `waitMs` (default: one lease)
+   * for another holder. The lease is not extended: `work` must finish within `ttlMs`.
+   */
+  async withLock<T>(
+    id: string,
+    ttlMs: number,
+    work: () => Promise<T>,
+    options: { waitMs?: number } = {},
+  ): Promise<T> {
+    const waitMs = options.waitMs ?? ttlMs;
+    const started = Date.now();
+    let token = await this.acquireLock(id, ttlMs);
+    while (token === undefined) {
+      if (Date.now() - started >= waitMs) throw new ConversationLockTimeoutError(id, waitMs);
+      await delay(LOCK_RETRY_DELAY_MS / 2 + Math.random() * LOCK_RETRY_DELAY_MS);
+      token = await this.acquireLock(id, ttlMs);
+    }
+    try {
+      return await work();
+    } finally {
+      await this.releaseQuietly(id, token, ttlMs);
+    }
+  }
+
+  /** A failed release must not hide the outcome of the work; the lease runs out anyway. */
+  private async releaseQuietly(id: string, token: string, ttlMs: number): Promise<void> {
+    try {
+      if (!(await this.releaseLock(id, token))) {
+        this.logger.warn({ conversationId: id, ttlMs }, 'conversation lock expired before release');
+      }
+    } catch (error) {
+      this.logger.warn(
+        { conversationId: id, reason: error instanceof Error ? error.message : 'unknown' },
+        'conversation lock not released; its lease will run out',
+      );
+    }
+  }
+
+  private async retryOnStaleRead(
+    operation: string,
+    id: string,
+    attempt: () => Promise<unknown>,
+  ): Promise<unknown> {
+    for (let tries = 0; tries < MAX_STALE_READ_ATTEMPTS; tries += 1) {
+      const result = await this.call(operation, id, attempt);
+      if (result !== STALE_READ) return result;
+    }
+    throw new ConversationStoreError(operation, id, 'concurrent writes kept changing the record');
+  }
+
+  private async call<T>(operation: string, id: string | undefined, run: () => Promise<T>) {
+    try {
+      return await run();
+    } catch (error) {
+      throw new ConversationStoreError(
+        operation,
+        id,
+        error instanceof Error ? error.message : 'unknown error',
+      );
+    }
+  }
+}
+
+function requireText<T extends object>(values: T, names: (keyof T & string)[]): void {
+  for (const name of names) {
+    const value = values[name];
+    if (typeof value !== 'string' || value.length === 0) throw new Error(`${name} is required`);
+  }
+}
+
+function requireEpochMs(value: number, name: string): void {
+  if (!Number.isSafeInteger(value) || value <= 0) throw new Error(`${name} must be epoch ms`);
+}
+
+function requirePositiveInteger(value: number, name: string): void {
+  if (!Number.isSafeInteger(value) || value <= 0) {
+    throw new Error(`${name} must be a positive integer`);
+  }
+}

@@ -1,0 +1,32 @@
+export {
+  type ActiveConversation,
+  type ContactDetails,
+  type Conversation,
+  type ConversationKey,
+  type ConversationState,
+  type ConversationView,
+  type EndedConversation,
+  conversationIdOf,
+  withoutTokens,
+} from './conversation';
+export {
+  ConversationLockTimeoutError,
+  ConversationStoreError,
+  CorruptConversationError,
+} from './conversation-errors';
+export {
+  ConversationStore,
+  type CredentialExpiry,
+  SUPERSEDED_CONTACT_GRACE_SECONDS,
+} from './conversation-store';
+export {
+  ConversationTrace,
+  type NewTraceEvent,
+  TRACE_MAX_EVENTS,
+  TRACE_TTL_SECONDS,
+  type TraceEvent,
+  type TraceEventType,
+} from './conversation-trace';
+export { ConversationsModule } from './conversations.module';
+export { TokenCipher, TokenDecryptionError } from './token-cipher';
+export { ConversationService, type CustomerMessage } from './conversation-service';

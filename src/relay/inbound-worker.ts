@@ -1,0 +1,119 @@
+import { InjectQueue } from '@nestjs/bullmq';
+import {
+  type BeforeApplicationShutdown,
+  Injectable,
+  Logger,
+  type OnModuleInit,
+} from '@nestjs/common';
+import { DelayedError, type Job, type Queue, UnrecoverableError, Worker } from 'bullmq';
+import { AppConfig } from '../config';
+import { ConnectRejectedError } from '../connect';
+import { ConversationService } from '../conversations';
+import { RedisConnections, RedisKeys } from '../redis';
+import { ConversationLanes } from './conversation-lanes';
+import { type InboundJob, inboundJobOptions } from './inbound-intake';
+
+/** How long a message out of turn sleeps before it looks again, if nobody wakes it earlier. */
+const TURN_CHECK_MS = 5_000;
+
+/**
+ * Delivers customers' messages to Connect, one lane head at a time per conversation.
+ * A message that is not at the head of its lane moves itself to the delayed set; the head,
+ * once settled, promotes the next one, so waiting costs no polling in the common case.
+ */
+@Injectable()
+export class InboundWorker implements OnModuleInit, BeforeApplicationShutdown {
+  private readonly logger = new Logger(InboundWorker.name);
+  private worker?: Worker<InboundJob>;
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly connections: RedisConnections,
+    private readonly keys: RedisKeys,
+    private readonly lanes: ConversationLanes,
+    private readonly conversations: ConversationService,
+    @InjectQueue('inbound') private readonly queue: Queue<InboundJob>,
+  ) {}
+
+  onModuleInit(): void {
+    this.worker = new Worker<InboundJob>(
+      'inbound',
+      (job, token) => this.process(job, token ?? ''),
+      {
+        connection: this.connections.forWorker('inbound'),
+        prefix: this.keys.prefix,
+        concurrency: this.config.relay.inboundConcurrency,
+      },
+    );
+    this.worker.on('error', (error) =>
+      this.logger.warn({ reason: error.message }, 'inbound worker error'),
+    );
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.worker?.close();
+  }
+
+  private async process(job: Job<InboundJob>, token: string): Promise<string> {
+    const { messageId, conversationId } = job.data;
+    const head = await this.lanes.head(conversationId);
+    if (head !== messageId) {
+      const status = await this.lanes.status(messageId);
+      if (status !== 'pending') return `already ${status ?? 'gone'}`;
+      await this.waitForTurn(job, token, head);
+    }
+    const message = await this.lanes.message(messageId);
+    if (!message) return 'already settled';
+
+    const attempt = job.attemptsMade + 1;
+    try {
+      await this.conversations.deliver(conversationId, messageId, message);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      const permanent = error instanceof ConnectRejectedError;
+      if (!permanent && attempt < (job.opts.attempts ?? 1)) {
+        await this.conversations.recordRetry(conversationId, message, attempt, reason);
+        throw error;
+      }
+      await this.conversations.recordFailure(conversationId, message, reason);
+      await this.settle(conversationId, messageId, 'failed');
+      throw permanent ? new UnrecoverableError(reason) : error;
+    }
+    await this.settle(conversationId, messageId, 'delivered');
+    return 'delivered';
+  }
+
+  private async settle(
+    conversationId: string,
+    messageId: string,
+    status: 'delivered' | 'failed',
+  ): Promise<void> {
+    const next = await this.lanes.settle(conversationId, messageId, status);
+    if (next) await this.wake(next, conversationId);
+  }
+
+  /** Promotes the next message's job; re-adds it when it was lost (stored, but never enqueued). */
+  private async wake(messageId: string, conversationId: string): Promise<void> {
+    const job = await this.queue.getJob(messageId);
+    if (!job) {
+      const options = inboundJobOptions(this.config, messageId);
+      await this.queue.add('message', { messageId, conversationId }, options);
+      return;
+    }
+    if (await job.isDelayed()) await job.promote().catch(() => undefined);
+  }
+
+  private async waitForTurn(job: Job<InboundJob>, token: string, head: string | null) {
+    const { messageId, conversationId } = job.data;
+    await job.moveToDelayed(Date.now() + TURN_CHECK_MS, token);
+    // The head may have settled between the check and the move, waking nobody: look again.
+    const current = await this.lanes.head(conversationId);
+    if (current === messageId) await job.promote().catch(() => undefined);
+    else if (current && current === head) await this.wakeIfLost(current, conversationId);
+    throw new DelayedError();
+  }
+
+  private async wakeIfLost(messageId: string, conversationId: string): Promise<void> {
+    if (!(await this.queue.getJob(messageId))) await this.wake(messageId, conversationId);
+  }
+}
