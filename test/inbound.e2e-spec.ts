@@ -84,7 +84,7 @@ describe('customer → Connect through the generic channel', () => {
   const waitForTexts = (customer: string, count: number, withinMs = 20_000) =>
     eventually(
       `${count} messages of ${customer} at Connect`,
-      async () => texts(customer).length >= count,
+      () => texts(customer).length >= count,
       withinMs,
     );
 
@@ -239,7 +239,7 @@ describe('customer → Connect through the generic channel', () => {
     );
     await eventually(
       'every transcript complete',
-      async () => customers.every((customer) => texts(customer).length >= 20),
+      () => customers.every((customer) => texts(customer).length >= 20),
       120_000,
     );
     for (const [c, customer] of customers.entries()) {

@@ -121,7 +121,7 @@ export class BridgeProcess {
 /** Polls `probe` until it returns true; fails once `withinMs` has passed. */
 export async function eventually(
   what: string,
-  probe: () => Promise<boolean>,
+  probe: () => boolean | Promise<boolean>,
   withinMs: number,
 ): Promise<void> {
   const deadline = Date.now() + withinMs;
