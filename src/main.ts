@@ -18,6 +18,12 @@ function loadConfig(): AppConfig {
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createRootLogger(config.logLevel);
+  // Process warnings (such as the AWS SDK's notice about Node 20) become log lines like any
+  // other, instead of free text on stderr.
+  process.removeAllListeners('warning');
+  process.on('warning', (warning) =>
+    logger.warn({ warning: warning.name, detail: warning.message }, 'process warning'),
+  );
   const app = await createApp(AppModule.forRoot(config, logger), config);
   await app.listen(config.http.port);
   logger.info({ port: config.http.port }, 'listening');

@@ -4,7 +4,9 @@ import { signGenericBody } from '../src/channels';
 import { BridgeProcess, eventually } from '../src/sandbox/bridge-process';
 import { ConnectEmulator, EMULATOR_DEFAULTS } from '../src/sandbox/emulator';
 import type { ChatItem } from '../src/sandbox/emulator/model';
-import { bridgeEnv, sharedRedisUrl } from './support/env';
+import { Redis } from 'ioredis';
+import { conversationIdOf } from '../src/conversations';
+import { emulatedBridgeEnv, sharedRedisUrl } from './support/env';
 
 const SECRET = 'generic-webhook-secret-for-tests';
 
@@ -14,22 +16,13 @@ describe('customer → Connect through the generic channel', () => {
   let files: Server;
   let filesUrl: string;
   let customerCount = 0;
+  const prefix = `inbound${Date.now()}`;
 
   beforeAll(async () => {
     emulator = await ConnectEmulator.start();
-    const env = bridgeEnv({
-      REDIS_URL: sharedRedisUrl(),
-      REDIS_KEY_PREFIX: `inbound${Date.now()}`,
+    const env = emulatedBridgeEnv(emulator, {
+      REDIS_KEY_PREFIX: prefix,
       GENERIC_WEBHOOK_SECRET: SECRET,
-      AWS_REGION: emulator.region,
-      AWS_ACCESS_KEY_ID: 'test',
-      AWS_SECRET_ACCESS_KEY: 'test',
-      AWS_ENDPOINT_URL_CONNECT: emulator.url,
-      AWS_ENDPOINT_URL_CONNECTPARTICIPANT: emulator.url,
-      AWS_ENDPOINT_URL_SNS: emulator.url,
-      CONNECT_INSTANCE_ID: emulator.instanceId,
-      CONNECT_CONTACT_FLOW_ID: EMULATOR_DEFAULTS.contactFlowId,
-      CONNECT_STREAMING_TOPIC_ARN: emulator.topicArn,
       LOG_LEVEL: 'warn',
     });
     bridges = await Promise.all([BridgeProcess.start(env), BridgeProcess.start(env)]);
@@ -153,6 +146,29 @@ describe('customer → Connect through the generic channel', () => {
     expect(texts(customer)).toEqual(['text of refresh-1', 'text of refresh-2']);
     expect(contactsOf(customer)).toHaveLength(1);
     expect(emulator.requests('CreateParticipantConnection').length).toBe(connectionsBefore + 1);
+
+    const id = conversationIdOf({
+      channel: 'generic:app',
+      customerAddress: customer,
+      businessAddress: '+15559990000',
+    });
+    const redis = new Redis(sharedRedisUrl());
+    const trace = (await redis.lrange(`{${prefix}}:conv:${id}:trace`, 0, -1)).map(
+      (entry) => JSON.parse(entry) as { event: string; connectMessageId?: string },
+    );
+    redis.disconnect();
+    expect(trace.map((entry) => entry.event)).toEqual([
+      'received',
+      'contact-started',
+      'sent',
+      'received',
+      'credentials-refreshed',
+      'sent',
+    ]);
+    const sentIds = customerMessages(customer).map((item) => item.Id);
+    expect(
+      trace.filter((entry) => entry.event === 'sent').map((entry) => entry.connectMessageId),
+    ).toEqual(sentIds);
   });
 
   it('starts a new contact for the next message once the contact has ended', async () => {

@@ -25,6 +25,10 @@ describe('npm run sandbox', () => {
     expect(output).toMatch(/Connect emulator\s+http:\/\/127\.0\.0\.1:\d+/);
     expect(output).toMatch(/fake Twilio API\s+http:\/\/127\.0\.0\.1:\d+/);
     expect(output).toMatch(/fake WhatsApp Graph API\s+http:\/\/127\.0\.0\.1:\d+/);
+    expect(output).toContain('the agent side of the Connect emulator received:');
+    expect(output).toMatch(/CUSTOMER Ada: "Hi! My order #1042 has not arrived yet\."/);
+    expect(output).toMatch(/CUSTOMER Ada: "It was due on Monday\."/);
+    expect(output).toMatch(/SYSTEM SYSTEM_MESSAGE: "Thanks for reaching out/);
     expect(code).toBe(0);
   });
 

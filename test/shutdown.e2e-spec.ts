@@ -1,84 +1,77 @@
-import { getQueueToken } from '@nestjs/bullmq';
-import { type BeforeApplicationShutdown, Injectable } from '@nestjs/common';
-import { Queue, Worker } from 'bullmq';
-import { RedisConnections, RedisKeys } from '../src/redis';
-import { shutDown } from '../src/shutdown';
-import { sharedRedisUrl } from './support/env';
-import { type InProcessBridge, startInProcess } from './support/in-process';
+import { signGenericBody } from '../src/channels';
+import { BridgeProcess, eventually } from '../src/sandbox/bridge-process';
+import { ConnectEmulator } from '../src/sandbox/emulator';
+import { emulatedBridgeEnv } from './support/env';
 
-/** A worker as the relay builds them: its own connection, closed before Redis is. */
-@Injectable()
-class HeldJobWorker implements BeforeApplicationShutdown {
-  readonly started: Promise<void>;
-  private release!: () => void;
-  private readonly released = new Promise<void>((resolve) => (this.release = resolve));
-  private markStarted!: () => void;
-  readonly worker: Worker;
+const SECRET = 'generic-webhook-secret-for-tests';
 
-  constructor(connections: RedisConnections, keys: RedisKeys) {
-    this.started = new Promise((resolve) => (this.markStarted = resolve));
-    this.worker = new Worker(
-      'inbound',
-      async () => {
-        this.markStarted();
-        await this.released;
-        return 'done';
-      },
-      { connection: connections.forWorker('inbound'), prefix: keys.prefix },
-    );
-  }
-
-  finish(): void {
-    this.release();
-  }
-
-  async beforeApplicationShutdown(): Promise<void> {
-    await this.worker.close();
-  }
-}
-
-describe('graceful shutdown', () => {
-  let bridge: InProcessBridge;
-  let inspector: Queue;
+describe('graceful shutdown with a message in flight', () => {
+  let emulator: ConnectEmulator;
 
   beforeEach(async () => {
-    const prefix = `shutdown${Math.random().toString(36).slice(2, 8)}`;
-    bridge = await startInProcess({
-      env: { REDIS_KEY_PREFIX: prefix },
-      providers: [HeldJobWorker],
-    });
-    inspector = new Queue('inbound', {
-      connection: { url: sharedRedisUrl() },
-      prefix: `{${prefix}}`,
-    });
+    emulator = await ConnectEmulator.start();
   });
 
   afterEach(async () => {
-    await inspector.close();
+    await emulator.close();
   });
 
-  it('lets the job in flight finish, then closes and resolves exit code 0', async () => {
-    const queue = bridge.app.get<Queue>(getQueueToken('inbound'));
-    const holder = bridge.app.get(HeldJobWorker);
-    const job = await queue.add('message', { n: 1 });
-    await holder.started;
+  /** A bridge with one customer message whose SendMessage takes `latencyMs` at Connect. */
+  async function bridgeWithSlowMessage(latencyMs: number, shutdownTimeoutMs: number) {
+    emulator.faults.configure({
+      seed: 1,
+      operations: { SendMessage: { latencyMs } },
+      sns: { dropRate: 0, duplicateRate: 0 },
+    });
+    const bridge = await BridgeProcess.start(
+      emulatedBridgeEnv(emulator, {
+        REDIS_KEY_PREFIX: `shutdown${Math.random().toString(36).slice(2, 8)}`,
+        GENERIC_WEBHOOK_SECRET: SECRET,
+        SHUTDOWN_TIMEOUT_MS: String(shutdownTimeoutMs),
+      }),
+    );
+    const body = JSON.stringify({
+      messageId: 'slow-1',
+      from: '+15550001111',
+      to: '+15559990000',
+      text: 'slow',
+    });
+    const res = await fetch(`${bridge.url}/webhooks/generic/app`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-signature-256': signGenericBody(SECRET, body),
+      },
+      body,
+    });
+    expect(res.status).toBe(200);
+    // The worker has the job once the contact is being started.
+    await eventually(
+      'the job is active',
+      () => emulator.requests('StartChatContact').length > 0,
+      10_000,
+    );
+    return bridge;
+  }
 
-    const closing = shutDown(bridge.app, 10_000, bridge.logger);
-    // The job is still running while the application closes around it.
-    expect(await inspector.getJobState(job.id!)).toBe('active');
-    holder.finish();
-    expect(await closing).toBe(0);
-    expect(await inspector.getJobState(job.id!)).toBe('completed');
+  const delivered = () =>
+    emulator.center
+      .list()
+      .flatMap((contact) => contact.transcript)
+      .filter((item) => item.Content === 'slow');
+
+  it('lets the job in flight finish, then exits 0', async () => {
+    const bridge = await bridgeWithSlowMessage(1_500, 10_000);
+    const exit = await bridge.stop('SIGTERM');
+    expect(exit).toEqual({ code: 0, signal: null });
+    expect(delivered()).toHaveLength(1);
+    expect(bridge.logs.some((line) => line.msg === 'shut down cleanly')).toBe(true);
   });
 
-  it('gives up after the timeout and resolves exit code 1', async () => {
-    const queue = bridge.app.get<Queue>(getQueueToken('inbound'));
-    const holder = bridge.app.get(HeldJobWorker);
-    await queue.add('message', { n: 2 });
-    await holder.started;
-
-    expect(await shutDown(bridge.app, 300, bridge.logger)).toBe(1);
-    holder.finish();
-    await bridge.app.close();
+  it('gives up after SHUTDOWN_TIMEOUT_MS and exits 1', async () => {
+    const bridge = await bridgeWithSlowMessage(5_000, 500);
+    const exit = await bridge.stop('SIGTERM');
+    expect(exit.code).toBe(1);
+    expect(bridge.logs.some((line) => line.msg === 'shutdown timed out')).toBe(true);
   });
 });

@@ -2,7 +2,7 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable } from '@nestjs/common';
 import type { JobsOptions, Queue } from 'bullmq';
 import { AppConfig } from '../config';
-import { conversationIdOf } from '../conversations';
+import { ConversationTrace, conversationIdOf } from '../conversations';
 import { ConversationLanes } from './conversation-lanes';
 import type { InboundMessage } from './inbound-message';
 
@@ -39,6 +39,7 @@ export class InboundIntake {
   constructor(
     private readonly config: AppConfig,
     private readonly lanes: ConversationLanes,
+    private readonly trace: ConversationTrace,
     @InjectQueue('inbound') private readonly queue: Queue<InboundJob>,
   ) {}
 
@@ -62,6 +63,12 @@ export class InboundIntake {
         inboundJobOptions(this.config, messageId),
       );
     }
-    return status === 'new' ? 'accepted' : 'duplicate';
+    if (status !== 'new') return 'duplicate';
+    await this.trace.append(conversationId, {
+      event: 'received',
+      direction: 'inbound',
+      providerMessageId: message.providerMessageId,
+    });
+    return 'accepted';
   }
 }

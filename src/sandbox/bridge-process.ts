@@ -69,24 +69,29 @@ export class BridgeProcess {
     return new BridgeProcess(child, port, onLine);
   }
 
+  /** Starts the process and resolves once it is ready (Redis reachable, queues usable). */
   static async start(
     env: NodeJS.ProcessEnv,
     onLine?: (line: string) => void,
   ): Promise<BridgeProcess> {
     const bridge = await BridgeProcess.spawn(env, onLine);
-    await bridge.listening();
+    await bridge.answers('/health/ready');
     return bridge;
   }
 
-  /** Resolves once `/health/live` answers; rejects if the process exits first. */
-  async listening(): Promise<void> {
+  /** Resolves once `path` answers 2xx; rejects if the process exits first or time runs out. */
+  async answers(path: string, withinMs = 30_000): Promise<void> {
+    const deadline = Date.now() + withinMs;
     for (;;) {
-      if (!this.running) throw new Error(`bridge exited before listening:\n${this.output()}`);
-      const live = await fetch(`${this.url}/health/live`).then(
+      if (!this.running)
+        throw new Error(`bridge exited before ${path} answered:\n${this.output()}`);
+      if (Date.now() > deadline)
+        throw new Error(`${path} did not answer 2xx within ${withinMs} ms`);
+      const ok = await fetch(`${this.url}${path}`).then(
         (res) => res.ok,
         () => false,
       );
-      if (live) return;
+      if (ok) return;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }

@@ -1,8 +1,9 @@
+import { playConversation } from './conversation-script';
 import { Sandbox } from './sandbox';
 
 /**
  * `npm run sandbox`: the whole bridge on this machine, without an AWS account.
- * `--check` starts everything, waits until the bridge is ready, prints the addresses and stops.
+ * It plays a scripted conversation, then keeps running; `--check` stops after the script.
  */
 async function main(): Promise<void> {
   const check = process.argv.includes('--check');
@@ -23,11 +24,10 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => void stop(0));
   process.once('SIGTERM', () => void stop(0));
 
-  const ready = await waitUntilReady(sandbox.bridge.url);
   console.log(
     [
       '',
-      `  bridge                  ${sandbox.bridge.url}  (${ready ? 'ready' : 'NOT READY'})`,
+      `  bridge                  ${sandbox.bridge.url}  (ready)`,
       `  redis                   ${sandbox.redisUrl}`,
       `  Connect emulator        ${sandbox.emulator.url}  (contacts: ${sandbox.emulator.url}/_emulator/contacts)`,
       `  fake Twilio API         ${sandbox.twilio.url}  (sent: ${sandbox.twilio.url}/_fake/messages)`,
@@ -36,23 +36,12 @@ async function main(): Promise<void> {
       '',
     ].join('\n'),
   );
-  if (check || !ready) {
-    await stop(ready ? 0 : 1);
+  await playConversation(sandbox, (line) => console.log(line));
+  if (check) {
+    await stop(0);
     return;
   }
   console.log('Press Ctrl-C to stop.');
-}
-
-async function waitUntilReady(url: string): Promise<boolean> {
-  for (let attempt = 0; attempt < 100; attempt += 1) {
-    const status = await fetch(`${url}/health/ready`).then(
-      (res) => res.status,
-      () => 0,
-    );
-    if (status === 200) return true;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return false;
 }
 
 main().catch((error: unknown) => {

@@ -11,6 +11,7 @@ export const SANDBOX_CREDENTIALS = {
   whatsappAppSecret: 'sandbox-whatsapp-app-secret',
   whatsappVerifyToken: 'sandbox-whatsapp-verify-token',
   adminApiToken: 'sandbox-admin-api-token',
+  genericWebhookSecret: 'sandbox-generic-webhook-secret',
 };
 
 export interface SandboxOptions {
@@ -95,5 +96,6 @@ function bridgeEnvironment(parts: {
     WHATSAPP_VERIFY_TOKEN: SANDBOX_CREDENTIALS.whatsappVerifyToken,
     WHATSAPP_GRAPH_API_BASE_URL: parts.whatsapp.url,
     ADMIN_API_TOKEN: SANDBOX_CREDENTIALS.adminApiToken,
+    GENERIC_WEBHOOK_SECRET: SANDBOX_CREDENTIALS.genericWebhookSecret,
   };
 }

@@ -1,9 +1,40 @@
-/** The least environment the bridge starts with; suites add or override variables. */
+import { EMULATOR_DEFAULTS } from '../../src/sandbox/emulator';
+
+/** The bridge's environment wired to a Connect emulator. */
+export function emulatedBridgeEnv(
+  emulator: { url: string; region: string; instanceId: string; topicArn: string },
+  overrides: Record<string, string | undefined> = {},
+): NodeJS.ProcessEnv {
+  return bridgeEnv({
+    AWS_REGION: emulator.region,
+    AWS_ENDPOINT_URL_CONNECT: emulator.url,
+    AWS_ENDPOINT_URL_CONNECTPARTICIPANT: emulator.url,
+    AWS_ENDPOINT_URL_SNS: emulator.url,
+    CONNECT_INSTANCE_ID: emulator.instanceId,
+    CONNECT_CONTACT_FLOW_ID: EMULATOR_DEFAULTS.contactFlowId,
+    CONNECT_STREAMING_TOPIC_ARN: emulator.topicArn,
+    ...overrides,
+  });
+}
+
+/** Nothing listens on the discard port: AWS calls of a suite without an emulator fail at once. */
+const NOWHERE = 'http://127.0.0.1:9';
+
+/**
+ * The least environment the bridge starts with; suites add or override variables. AWS is never
+ * reached from a test: static credentials, no instance metadata, endpoints on this machine.
+ */
 export function bridgeEnv(overrides: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   return {
     PATH: process.env.PATH,
     LOG_LEVEL: 'info',
     AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_ENDPOINT_URL_CONNECT: NOWHERE,
+    AWS_ENDPOINT_URL_CONNECTPARTICIPANT: NOWHERE,
+    AWS_ENDPOINT_URL_SNS: NOWHERE,
     CONNECT_INSTANCE_ID: '11111111-2222-3333-4444-555555555555',
     CONNECT_CONTACT_FLOW_ID: '66666666-7777-8888-9999-000000000000',
     CONNECT_STREAMING_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:connect-stream',
