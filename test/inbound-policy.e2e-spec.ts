@@ -1,0 +1,133 @@
+import { Queue } from 'bullmq';
+import { signGenericBody } from '../src/channels';
+import type { InboundJob } from '../src/relay';
+import { BridgeProcess, eventually } from '../src/sandbox/bridge-process';
+import { ConnectEmulator } from '../src/sandbox/emulator';
+import { RedisServer } from '../src/sandbox/redis-server';
+import { emulatedBridgeEnv } from './support/env';
+
+const SECRET = 'generic-webhook-secret-for-tests';
+const BUSINESS = '+15559990000';
+
+/** Failure policy, persistent chat and Redis outages, each with a bridge of its own. */
+describe('customer → Connect: policies', () => {
+  let emulator: ConnectEmulator;
+  let redis: RedisServer;
+  let bridge: BridgeProcess | undefined;
+  let inbound: Queue<InboundJob> | undefined;
+
+  beforeEach(async () => {
+    emulator = await ConnectEmulator.start();
+    redis = await RedisServer.start();
+  });
+
+  afterEach(async () => {
+    await bridge?.stop();
+    await inbound?.close();
+    await emulator.close();
+    await redis.destroy();
+    bridge = undefined;
+    inbound = undefined;
+  });
+
+  async function startBridge(env: Record<string, string> = {}) {
+    bridge = await BridgeProcess.start(
+      emulatedBridgeEnv(emulator, { REDIS_URL: redis.url, GENERIC_WEBHOOK_SECRET: SECRET, ...env }),
+    );
+    inbound = new Queue<InboundJob>('inbound', { connection: { url: redis.url }, prefix: '{csb}' });
+    return bridge;
+  }
+  const post = (from: string, messageId: string) => {
+    const body = JSON.stringify({ messageId, from, to: BUSINESS, text: `text of ${messageId}` });
+    return fetch(`${bridge!.url}/webhooks/generic/app`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-signature-256': signGenericBody(SECRET, body),
+      },
+      body,
+    });
+  };
+  const texts = () =>
+    emulator.center
+      .list()
+      .flatMap((contact) => contact.transcript)
+      .filter((item) => item.ParticipantRole === 'CUSTOMER' && item.Type === 'MESSAGE')
+      .map((item) => item.Content);
+  const failedJob = async (messageId: string) => {
+    const id = encodeURIComponent(`generic:app/${messageId}`);
+    await eventually(
+      'the job has failed',
+      async () => (await inbound!.getJobState(id)) === 'failed',
+      20_000,
+    );
+    return (await inbound!.getJob(id))!;
+  };
+
+  it('fails a message Connect rejects at once, with the reason', async () => {
+    await startBridge({ CONNECT_CONTACT_FLOW_ID: 'no-such-flow' });
+    expect((await post('+15550002001', 'rejected-1')).status).toBe(200);
+    const job = await failedJob('rejected-1');
+    expect(job.failedReason).toContain('Contact flow not found');
+    expect(job.attemptsMade).toBe(1);
+  });
+
+  it('gives up after INBOUND_ATTEMPTS, keeps the reason, and the conversation moves on', async () => {
+    await startBridge({ INBOUND_ATTEMPTS: '2' });
+    emulator.faults.configure({
+      seed: 1,
+      operations: { SendMessage: { throttleRate: 1 } },
+      sns: { dropRate: 0, duplicateRate: 0 },
+    });
+    expect((await post('+15550002002', 'exhausted-1')).status).toBe(200);
+    const job = await failedJob('exhausted-1');
+    expect(job.attemptsMade).toBe(2);
+    expect(job.failedReason).toMatch(/rate exceeded|throttl/i);
+
+    emulator.faults.configure({ seed: 1, operations: {}, sns: { dropRate: 0, duplicateRate: 0 } });
+    expect((await post('+15550002002', 'exhausted-2')).status).toBe(200);
+    await eventually(
+      'the next message is delivered',
+      () => texts().includes('text of exhausted-2'),
+      20_000,
+    );
+    expect(texts()).not.toContain('text of exhausted-1');
+  });
+
+  it('continues a recently ended chat as a persistent chat', async () => {
+    await startBridge({ PERSISTENT_CHAT_DAYS: '1' });
+    await post('+15550002003', 'persistent-1');
+    await eventually('the first message arrives', () => texts().length === 1, 20_000);
+    const [first] = emulator.center.list();
+    emulator.center.endChat(first.contactId);
+    await post('+15550002003', 'persistent-2');
+    await eventually('the second message arrives', () => texts().length === 2, 20_000);
+    const starts = emulator.requests('StartChatContact');
+    expect(starts).toHaveLength(2);
+    expect(starts[0].body).not.toHaveProperty('PersistentChat');
+    expect(starts[1].body).toMatchObject({
+      PersistentChat: {
+        RehydrationType: 'ENTIRE_PAST_SESSION',
+        SourceContactId: first.initialContactId,
+      },
+    });
+  });
+
+  it('answers 503 while Redis is down and delivers the provider retry once it is back', async () => {
+    await startBridge();
+    await redis.stop();
+    expect((await post('+15550002004', 'outage-1')).status).toBe(503);
+    await redis.restart();
+    await eventually(
+      'the retry is accepted',
+      async () => (await post('+15550002004', 'outage-1')).status === 200,
+      15_000,
+    );
+    await eventually(
+      'the message is at Connect',
+      () => texts().includes('text of outage-1'),
+      20_000,
+    );
+    expect(texts()).toEqual(['text of outage-1']);
+  });
+});
