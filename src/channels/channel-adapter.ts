@@ -17,10 +17,35 @@ export class InvalidWebhookError extends Error {
   }
 }
 
-/** One messaging channel: checks its webhooks and turns them into inbound messages. */
+/** A message for the customer, as the outbound relay hands it to the customer's channel. */
+export interface OutboundMessage {
+  channel: string;
+  /** Stable across retries (the stream item id and part): lets the receiver deduplicate. */
+  id: string;
+  customerAddress: string;
+  businessAddress: string;
+  text?: string;
+  attachments: { url: string; contentType: string; name?: string }[];
+}
+
+/** A send the provider refused; `retryable` tells a passing refusal (429, 5xx) from a final one. */
+export class ChannelSendError extends Error {
+  constructor(
+    readonly retryable: boolean,
+    readonly reason: string,
+    readonly status?: number,
+  ) {
+    super(reason);
+    this.name = 'ChannelSendError';
+  }
+}
+
+/** One messaging channel: checks its webhooks, turns them into inbound messages, sends outbound. */
 export interface ChannelAdapter {
   /** False when the request is not signed by the provider (answered with 401). */
   verify(request: WebhookRequest): boolean;
   /** Throws InvalidWebhookError when the body is not a valid webhook of this channel. */
   parse(request: WebhookRequest, receivedAt: number): InboundMessage[];
+  /** Throws ChannelSendError when the provider refuses the message. */
+  send(message: OutboundMessage): Promise<void>;
 }

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { RelayModule } from '../relay';
+import { ChannelRegistry } from './channel-registry';
 import { GenericChannel } from './generic/generic-channel';
 import { GenericWebhookController } from './generic/generic-webhook.controller';
 import { WebhookPipeline } from './webhook-pipeline';
@@ -7,6 +8,7 @@ import { WebhookPipeline } from './webhook-pipeline';
 @Module({
   imports: [RelayModule],
   controllers: [GenericWebhookController],
-  providers: [GenericChannel, WebhookPipeline],
+  providers: [GenericChannel, WebhookPipeline, ChannelRegistry],
+  exports: [ChannelRegistry],
 })
 export class ChannelsModule {}

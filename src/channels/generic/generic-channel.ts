@@ -3,7 +3,15 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { AppConfig } from '../../config';
 import type { InboundMessage } from '../../relay';
-import { type ChannelAdapter, InvalidWebhookError, type WebhookRequest } from '../channel-adapter';
+import {
+  type ChannelAdapter,
+  ChannelSendError,
+  InvalidWebhookError,
+  type OutboundMessage,
+  type WebhookRequest,
+} from '../channel-adapter';
+
+const SEND_TIMEOUT_MS = 15_000;
 
 export const SIGNATURE_HEADER = 'x-signature-256';
 const CHANNEL_NAME = /^[a-z0-9][a-z0-9-]{0,31}$/;
@@ -81,5 +89,39 @@ export class GenericChannel implements ChannelAdapter {
         receivedAt,
       },
     ];
+  }
+
+  /** POSTs the message to GENERIC_CALLBACK_URL, signed like the webhooks. */
+  async send(message: OutboundMessage): Promise<void> {
+    const generic = this.config.generic;
+    if (!generic?.callbackUrl) {
+      throw new ChannelSendError(false, 'GENERIC_CALLBACK_URL is not set');
+    }
+    const body = JSON.stringify({
+      messageId: message.id,
+      channel: message.channel.replace(/^generic:/, ''),
+      from: message.businessAddress,
+      to: message.customerAddress,
+      ...(message.text !== undefined ? { text: message.text } : {}),
+      attachments: message.attachments,
+    });
+    let res: Response;
+    try {
+      res = await fetch(generic.callbackUrl, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          [SIGNATURE_HEADER]: signGenericBody(generic.webhookSecret, body),
+        },
+        body,
+        signal: AbortSignal.timeout(SEND_TIMEOUT_MS),
+      });
+    } catch (error) {
+      throw new ChannelSendError(true, `the callback did not answer: ${(error as Error).message}`);
+    }
+    await res.body?.cancel();
+    if (res.ok) return;
+    const retryable = res.status === 429 || res.status >= 500;
+    throw new ChannelSendError(retryable, `the callback answered HTTP ${res.status}`, res.status);
   }
 }
