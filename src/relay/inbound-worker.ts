@@ -56,12 +56,11 @@ export class InboundWorker implements OnModuleInit, BeforeApplicationShutdown {
 
   private async process(job: Job<InboundJob>, token: string): Promise<string> {
     const { messageId, conversationId } = job.data;
+    const status = await this.lanes.status(messageId);
+    if (status !== 'pending') return `already ${status ?? 'gone'}`;
     const head = await this.lanes.head(conversationId);
-    if (head !== messageId) {
-      const status = await this.lanes.status(messageId);
-      if (status !== 'pending') return `already ${status ?? 'gone'}`;
-      await this.waitForTurn(job, token, head);
-    }
+    // An empty lane with the message still pending means the lane was lost: deliver it anyway.
+    if (head !== null && head !== messageId) await this.waitForTurn(job, token, head);
     const message = await this.lanes.message(messageId);
     if (!message) return 'already settled';
 
@@ -103,13 +102,13 @@ export class InboundWorker implements OnModuleInit, BeforeApplicationShutdown {
     if (await job.isDelayed()) await job.promote().catch(() => undefined);
   }
 
-  private async waitForTurn(job: Job<InboundJob>, token: string, head: string | null) {
+  private async waitForTurn(job: Job<InboundJob>, token: string, head: string): Promise<never> {
     const { messageId, conversationId } = job.data;
     await job.moveToDelayed(Date.now() + TURN_CHECK_MS, token);
     // The head may have settled between the check and the move, waking nobody: look again.
     const current = await this.lanes.head(conversationId);
     if (current === messageId) await job.promote().catch(() => undefined);
-    else if (current && current === head) await this.wakeIfLost(current, conversationId);
+    else if (current === head) await this.wakeIfLost(current, conversationId);
     throw new DelayedError();
   }
 
