@@ -1,8 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { signGenericBody } from '../src/channels';
 import { BridgeProcess, eventually } from '../src/sandbox/bridge-process';
 import { ConnectEmulator, EMULATOR_DEFAULTS } from '../src/sandbox/emulator';
+import { sendGenericMessage } from '../src/sandbox/generic-customer';
 import type { ChatItem } from '../src/sandbox/emulator/model';
 import { Redis } from 'ioredis';
 import { conversationIdOf } from '../src/conversations';
@@ -50,20 +50,12 @@ describe('customer → Connect through the generic channel', () => {
     extra: Record<string, unknown> = {},
     bridge = bridges[0],
   ) => {
-    const body = JSON.stringify({
+    const res = await sendGenericMessage(bridge.url, SECRET, {
       messageId,
       from,
       to: '+15559990000',
       text: `text of ${messageId}`,
       ...extra,
-    });
-    const res = await fetch(`${bridge.url}/webhooks/generic/app`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'x-signature-256': signGenericBody(SECRET, body),
-      },
-      body,
     });
     expect(res.status).toBe(200);
   };

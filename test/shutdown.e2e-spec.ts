@@ -1,6 +1,6 @@
-import { signGenericBody } from '../src/channels';
 import { BridgeProcess, eventually } from '../src/sandbox/bridge-process';
 import { ConnectEmulator } from '../src/sandbox/emulator';
+import { sendGenericMessage } from '../src/sandbox/generic-customer';
 import { emulatedBridgeEnv } from './support/env';
 
 const SECRET = 'generic-webhook-secret-for-tests';
@@ -30,19 +30,11 @@ describe('graceful shutdown with a message in flight', () => {
         SHUTDOWN_TIMEOUT_MS: String(shutdownTimeoutMs),
       }),
     );
-    const body = JSON.stringify({
+    const res = await sendGenericMessage(bridge.url, SECRET, {
       messageId: 'slow-1',
       from: '+15550001111',
       to: '+15559990000',
       text: 'slow',
-    });
-    const res = await fetch(`${bridge.url}/webhooks/generic/app`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'x-signature-256': signGenericBody(SECRET, body),
-      },
-      body,
     });
     expect(res.status).toBe(200);
     // The worker has the job once the contact is being started.

@@ -1,6 +1,6 @@
-import { signGenericBody } from '../channels';
 import { eventually } from './bridge-process';
 import type { ChatItem } from './emulator';
+import { sendGenericMessage } from './generic-customer';
 import { type Sandbox, SANDBOX_CREDENTIALS } from './sandbox';
 
 const CUSTOMER = '+15550100001';
@@ -16,21 +16,12 @@ export async function playConversation(
 ): Promise<void> {
   const customerSays = async (messageId: string, text: string) => {
     print(`customer ${CUSTOMER} → bridge: ${text}`);
-    const body = JSON.stringify({
-      messageId,
-      from: CUSTOMER,
-      to: BUSINESS,
-      text,
-      displayName: 'Ada',
-    });
-    const res = await fetch(`${sandbox.bridge.url}/webhooks/generic/sandbox`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'x-signature-256': signGenericBody(SANDBOX_CREDENTIALS.genericWebhookSecret, body),
-      },
-      body,
-    });
+    const res = await sendGenericMessage(
+      sandbox.bridge.url,
+      SANDBOX_CREDENTIALS.genericWebhookSecret,
+      { messageId, from: CUSTOMER, to: BUSINESS, text, displayName: 'Ada' },
+      'sandbox',
+    );
     if (res.status !== 200)
       throw new Error(`the bridge answered ${res.status}: ${await res.text()}`);
   };

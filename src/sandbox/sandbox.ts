@@ -1,5 +1,5 @@
 import { BridgeProcess } from './bridge-process';
-import { ConnectEmulator, EMULATOR_DEFAULTS } from './emulator';
+import { ConnectEmulator } from './emulator';
 import { freePort } from './ports';
 import { FakeTwilio, FakeWhatsApp } from './providers';
 import { RedisServer } from './redis-server';
@@ -69,7 +69,6 @@ function bridgeEnvironment(parts: {
   options: SandboxOptions;
 }): NodeJS.ProcessEnv {
   const { emulator, options } = parts;
-  const certUrl = `^${emulator.url.replace(/[.]/g, '\\.')}/SimpleNotificationService-[A-Za-z0-9]+\\.pem$`;
   return {
     PATH: process.env.PATH,
     NODE_ENV: 'development',
@@ -77,17 +76,7 @@ function bridgeEnvironment(parts: {
     PORT: String(parts.port),
     PUBLIC_BASE_URL: `http://127.0.0.1:${parts.port}`,
     REDIS_URL: parts.redisUrl,
-    AWS_REGION: emulator.region,
-    AWS_ACCESS_KEY_ID: 'sandbox',
-    AWS_SECRET_ACCESS_KEY: 'sandbox',
-    AWS_EC2_METADATA_DISABLED: 'true',
-    AWS_ENDPOINT_URL_CONNECT: emulator.url,
-    AWS_ENDPOINT_URL_CONNECTPARTICIPANT: emulator.url,
-    AWS_ENDPOINT_URL_SNS: emulator.url,
-    CONNECT_INSTANCE_ID: emulator.instanceId,
-    CONNECT_CONTACT_FLOW_ID: EMULATOR_DEFAULTS.contactFlowId,
-    CONNECT_STREAMING_TOPIC_ARN: emulator.topicArn,
-    SNS_CERT_URL_PATTERN: certUrl,
+    ...emulator.bridgeEnvironment(),
     TWILIO_ACCOUNT_SID: SANDBOX_CREDENTIALS.twilioAccountSid,
     TWILIO_AUTH_TOKEN: SANDBOX_CREDENTIALS.twilioAuthToken,
     TWILIO_API_BASE_URL: parts.twilio.url,

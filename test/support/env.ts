@@ -1,20 +1,11 @@
-import { EMULATOR_DEFAULTS } from '../../src/sandbox/emulator';
+import type { ConnectEmulator } from '../../src/sandbox/emulator';
 
 /** The bridge's environment wired to a Connect emulator. */
 export function emulatedBridgeEnv(
-  emulator: { url: string; region: string; instanceId: string; topicArn: string },
+  emulator: ConnectEmulator,
   overrides: Record<string, string | undefined> = {},
 ): NodeJS.ProcessEnv {
-  return bridgeEnv({
-    AWS_REGION: emulator.region,
-    AWS_ENDPOINT_URL_CONNECT: emulator.url,
-    AWS_ENDPOINT_URL_CONNECTPARTICIPANT: emulator.url,
-    AWS_ENDPOINT_URL_SNS: emulator.url,
-    CONNECT_INSTANCE_ID: emulator.instanceId,
-    CONNECT_CONTACT_FLOW_ID: EMULATOR_DEFAULTS.contactFlowId,
-    CONNECT_STREAMING_TOPIC_ARN: emulator.topicArn,
-    ...overrides,
-  });
+  return bridgeEnv({ ...emulator.bridgeEnvironment(), ...overrides });
 }
 
 /** Nothing listens on the discard port: AWS calls of a suite without an emulator fail at once. */

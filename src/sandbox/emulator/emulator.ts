@@ -149,6 +149,26 @@ export class ConnectEmulator {
     return `arn:aws:sns:${this.region}:${this.accountId}:${EMULATOR_DEFAULTS.topicName}`;
   }
 
+  /**
+   * The bridge's variables that point it at this emulator: static credentials, no instance
+   * metadata, every AWS endpoint here, the instance, flow and topic, and the certificate URL.
+   */
+  bridgeEnvironment(): Record<string, string> {
+    return {
+      AWS_REGION: this.region,
+      AWS_ACCESS_KEY_ID: 'emulator',
+      AWS_SECRET_ACCESS_KEY: 'emulator',
+      AWS_EC2_METADATA_DISABLED: 'true',
+      AWS_ENDPOINT_URL_CONNECT: this.url,
+      AWS_ENDPOINT_URL_CONNECTPARTICIPANT: this.url,
+      AWS_ENDPOINT_URL_SNS: this.url,
+      CONNECT_INSTANCE_ID: this.instanceId,
+      CONNECT_CONTACT_FLOW_ID: this.contactFlowIds[0],
+      CONNECT_STREAMING_TOPIC_ARN: this.topicArn,
+      SNS_CERT_URL_PATTERN: `^${this.url.replace(/[.]/g, '\\.')}/SimpleNotificationService-[A-Za-z0-9]+\\.pem$`,
+    };
+  }
+
   requests(operation?: string): RecordedRequest[] {
     return this.recorded.filter((request) => !operation || request.operation === operation);
   }
