@@ -39,7 +39,12 @@ export class AppConfig {
   };
   readonly aws: { region: string };
   readonly connect: { instanceId: string; contactFlowId: string; streamingTopicArn: string };
-  readonly sns: { certUrlPattern: RegExp };
+  readonly sns: {
+    certUrlPattern: RegExp;
+    /** Topics whose messages the SNS endpoint accepts (and subscribes to on start). */
+    topicArns: string[];
+    subscribeOnStart: boolean;
+  };
   readonly chat: { durationMinutes: number; persistentChatDays: number; endedGraceSeconds: number };
   readonly relay: { inboundConcurrency: number; inboundAttempts: number };
   readonly twilio?: { accountSid: string; authToken: string; apiBaseUrl: string };
@@ -73,7 +78,11 @@ export class AppConfig {
       contactFlowId: env.CONNECT_CONTACT_FLOW_ID,
       streamingTopicArn: env.CONNECT_STREAMING_TOPIC_ARN,
     };
-    this.sns = { certUrlPattern: new RegExp(env.SNS_CERT_URL_PATTERN) };
+    this.sns = {
+      certUrlPattern: new RegExp(env.SNS_CERT_URL_PATTERN),
+      topicArns: env.SNS_TOPIC_ARNS ?? [env.CONNECT_STREAMING_TOPIC_ARN],
+      subscribeOnStart: env.SNS_SUBSCRIBE_ON_START,
+    };
     this.chat = {
       durationMinutes: env.CHAT_DURATION_MINUTES,
       persistentChatDays: env.PERSISTENT_CHAT_DAYS,

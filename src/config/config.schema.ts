@@ -13,11 +13,25 @@ const hostPortList = z
   );
 const secret = z.string().min(1);
 
+const STANDARD_SNS_TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
 const snsTopicArn = z
   .string()
-  .regex(
-    /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/,
-    'must be the ARN of a standard (not FIFO) SNS topic',
+  .regex(STANDARD_SNS_TOPIC_ARN, 'must be the ARN of a standard (not FIFO) SNS topic');
+
+const snsTopicArnList = z
+  .string()
+  .transform((value) => [...new Set(value.split(',').map((item) => item.trim()))])
+  .pipe(
+    z
+      .array(
+        z
+          .string()
+          .regex(
+            STANDARD_SNS_TOPIC_ARN,
+            'must be a comma-separated list of standard (not FIFO) SNS topic ARNs',
+          ),
+      )
+      .min(1),
   );
 
 const regex = z.string().refine((source) => {
@@ -77,6 +91,9 @@ export const configSchema = z.object({
     '^https://sns\\.[a-z0-9-]+\\.amazonaws\\.com(\\.cn)?/SimpleNotificationService-[A-Za-z0-9]+\\.pem$',
   ),
 
+  SNS_TOPIC_ARNS: snsTopicArnList.optional(),
+  SNS_SUBSCRIBE_ON_START: z.stringbool({ error: 'must be true or false' }).default(false),
+
   CHAT_DURATION_MINUTES: z.coerce.number().int().min(60).max(10_080).default(1_500),
   ENDED_GRACE_SECONDS: z.coerce
     .number()
@@ -123,6 +140,14 @@ const crossChecks: Check[] = [
     }
     if (env.REDIS_SENTINELS && !env.REDIS_SENTINEL_NAME) {
       problem('REDIS_SENTINEL_NAME', 'is required when REDIS_SENTINELS is set');
+    }
+  },
+  (env, problem) => {
+    if (env.SNS_SUBSCRIBE_ON_START && !env.PUBLIC_BASE_URL) {
+      problem('PUBLIC_BASE_URL', 'is required when SNS_SUBSCRIBE_ON_START is true');
+    }
+    if (env.SNS_TOPIC_ARNS && !env.SNS_TOPIC_ARNS.includes(env.CONNECT_STREAMING_TOPIC_ARN)) {
+      problem('SNS_TOPIC_ARNS', 'must include CONNECT_STREAMING_TOPIC_ARN');
     }
   },
   (env, problem) => {

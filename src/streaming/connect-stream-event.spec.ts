@@ -94,7 +94,16 @@ describe('parseStreamEvent', () => {
     expect(ended.participantRole).toBeUndefined();
   });
 
-  it('takes the ids from the body when the attributes lack them', () => {
+  it('takes the ids and the role from the signed body, not from the unsigned attributes', () => {
+    const forged = parseStreamEvent(
+      item(),
+      attributes({ ParticipantRole: 'SYSTEM', InitialContactId: 'other', ContactId: 'other' }),
+    );
+    expect(forged).toMatchObject({
+      initialContactId: 'initial-1',
+      contactId: 'contact-2',
+      participantRole: 'AGENT',
+    });
     const event = parseStreamEvent(item(), { MessageVisibility: 'ALL' });
     expect(event).toMatchObject({
       initialContactId: 'initial-1',

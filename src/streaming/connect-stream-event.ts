@@ -80,8 +80,9 @@ const item = z.object({
 
 /**
  * Reads a Notification's Message (the item as Connect writes it) with its message attributes.
- * The attributes win for routing facts (ids, visibility, role) since SNS filter policies and
- * Connect's documentation are built on them; the body fills what the attributes lack.
+ * SNS signs the Message but not the attributes, so every fact the body holds (ids, role) is
+ * taken from the body; only MessageVisibility, which exists only as an attribute, comes from
+ * the attributes (a replayed notification is stopped by deduplication on its MessageId).
  */
 export function parseStreamEvent(
   message: string,
@@ -99,13 +100,13 @@ export function parseStreamEvent(
     throw new InvalidStreamEventError(`${issue.path.join('.') || 'Message'}: ${issue.message}`);
   }
   const data = parsed.data;
-  const initialContactId = attributes.InitialContactId ?? data.InitialContactId;
-  const contactId = attributes.ContactId ?? data.ContactId ?? initialContactId;
+  const initialContactId = data.InitialContactId ?? attributes.InitialContactId;
+  const contactId = data.ContactId ?? attributes.ContactId ?? initialContactId;
   if (!initialContactId || !contactId) {
     throw new InvalidStreamEventError('the item names no InitialContactId');
   }
   const visibility = z.enum(['CUSTOMER', 'AGENT', 'ALL']).safeParse(attributes.MessageVisibility);
-  const participantRole = role.safeParse(attributes.ParticipantRole ?? data.ParticipantRole);
+  const participantRole = role.safeParse(data.ParticipantRole ?? attributes.ParticipantRole);
   return {
     id: data.Id,
     kind: kindOf(data.Type, data.ContentType),
