@@ -1,4 +1,6 @@
-import { Queue } from 'bullmq';
+import { Queue, UnrecoverableError, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { conversationIdOf } from '../src/conversations';
 import type { InboundJob } from '../src/relay';
 import { BridgeProcess, eventually } from '../src/sandbox/bridge-process';
 import { ConnectEmulator } from '../src/sandbox/emulator';
@@ -127,5 +129,84 @@ describe('customer → Connect: policies', () => {
       20_000,
     );
     expect(texts()).toEqual(['text of outage-1']);
+  });
+
+  it('restarts an ended contact once, even when the restart fails half-way and is retried', async () => {
+    await startBridge();
+    const customer = '+15550002005';
+    await post(customer, 'restart-1');
+    await eventually('the first message arrives', () => texts().length === 1, 20_000);
+    emulator.center.endChat(emulator.center.list()[0].contactId);
+    emulator.faults.configure({
+      seed: 1,
+      operations: { StartContactStreaming: { serverErrorRate: 1 } },
+      sns: { dropRate: 0, duplicateRate: 0 },
+    });
+    await post(customer, 'restart-2');
+    await eventually(
+      'the restart failed at StartContactStreaming',
+      () => emulator.requests('StartContactStreaming').some((request) => request.status === 500),
+      20_000,
+    );
+    emulator.faults.configure({ seed: 1, operations: {}, sns: { dropRate: 0, duplicateRate: 0 } });
+    await eventually('the second message arrives', () => texts().length === 2, 30_000);
+    expect(emulator.center.list()).toHaveLength(2);
+    expect(texts()).toEqual(['text of restart-1', 'text of restart-2']);
+  });
+
+  it('settles a lane head whose job failed without running, and delivers what waits behind it', async () => {
+    const key = {
+      channel: 'generic:app',
+      customerAddress: '+15550002006',
+      businessAddress: BUSINESS,
+    };
+    const conversationId = conversationIdOf(key);
+    const stuck = encodeURIComponent('generic:app/stuck-1');
+    // A message accepted earlier whose job then failed without its processor (as after stalling
+    // twice): pending, at the head of its lane, its job in the failed set.
+    const writer = new Redis(redis.url);
+    await writer.hset(`{csb}:relay:in:${stuck}`, {
+      s: 'pending',
+      c: conversationId,
+      m: JSON.stringify({
+        ...key,
+        providerMessageId: 'stuck-1',
+        text: 'lost?',
+        attachments: [],
+        receivedAt: 0,
+      }),
+    });
+    await writer.rpush(`{csb}:relay:lane:${conversationId}`, stuck);
+    writer.disconnect();
+    const failing = new Worker(
+      'inbound',
+      () => Promise.reject(new UnrecoverableError('job stalled more than allowable limit')),
+      { connection: { url: redis.url }, prefix: '{csb}' },
+    );
+    const queue = new Queue<InboundJob>('inbound', {
+      connection: { url: redis.url },
+      prefix: '{csb}',
+    });
+    await queue.add('message', { messageId: stuck, conversationId }, { jobId: stuck });
+    await eventually(
+      'the stuck job failed',
+      async () => (await queue.getJobState(stuck)) === 'failed',
+      10_000,
+    );
+    await failing.close();
+    await queue.close();
+
+    await startBridge();
+    expect((await post(key.customerAddress, 'behind-1')).status).toBe(200);
+    await eventually(
+      'the message behind it arrives',
+      () => texts().includes('text of behind-1'),
+      20_000,
+    );
+    expect(texts()).not.toContain('lost?');
+    const reader = new Redis(redis.url);
+    expect(await reader.hget(`{csb}:relay:in:${stuck}`, 's')).toBe('failed');
+    expect(await reader.lrange(`{csb}:relay:lane:${conversationId}`, 0, -1)).toEqual([]);
+    reader.disconnect();
   });
 });

@@ -16,6 +16,11 @@ describe('fetchAttachment', () => {
           'content-length': MAX_ATTACHMENT_BYTES + 1,
         });
         res.end(Buffer.alloc(MAX_ATTACHMENT_BYTES + 1));
+      } else if (req.url === '/undeclared') {
+        // Chunked, no content-length: only counting the bytes finds it too large.
+        res.writeHead(200, { 'content-type': 'video/mp4' });
+        res.write(Buffer.alloc(MAX_ATTACHMENT_BYTES));
+        res.end(Buffer.alloc(10));
       } else if (req.url === '/busy') res.writeHead(503).end();
       else if (req.url === '/empty') res.writeHead(200).end();
       else res.writeHead(404).end();
@@ -38,6 +43,9 @@ describe('fetchAttachment', () => {
 
   it('refuses for good what cannot be delivered, in words for the agent', async () => {
     expect(await fetchAttachment(`${url}/huge`)).toEqual({ refusal: 'it is larger than 20 MB' });
+    expect(await fetchAttachment(`${url}/undeclared`)).toEqual({
+      refusal: 'it is larger than 20 MB',
+    });
     expect(await fetchAttachment(`${url}/gone`)).toEqual({
       refusal: 'it could not be fetched (HTTP 404)',
     });

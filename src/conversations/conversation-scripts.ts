@@ -90,8 +90,9 @@ return ${APPLIED}
 export const MARK_ENDED = new RedisScript(`${CHAIN_MATCHES}
 local a = cjson.decode(ARGV[1])
 if redis.call('HGET', KEYS[1], '${R.state}') ~= 'active' then return ${SKIPPED} end
-if not chainMatches(KEYS[1], a.expected) then return ${STALE_READ} end
 local initialContactId = redis.call('HGET', KEYS[1], '${R.initialContactId}')
+if a.initialContactId and a.initialContactId ~= initialContactId then return ${SKIPPED} end
+if not chainMatches(KEYS[1], a.expected) then return ${STALE_READ} end
 redis.call('HSET', KEYS[1], '${R.state}', 'ended', '${R.endedAt}', a.now,
   '${R.lastEndedInitialContactId}', initialContactId, '${R.updatedAt}', a.now)
 redis.call('HDEL', KEYS[1], '${R.connectionExpiresAt}')

@@ -24,6 +24,12 @@ export interface CustomerMessage extends ConversationKey {
   attachments: { url: string; contentType: string; name?: string }[];
 }
 
+/** A message being delivered: the relay's id for it (stable across retries) and its content. */
+interface Delivery {
+  messageId: string;
+  message: CustomerMessage;
+}
+
 const TEXT_LIMIT = 1024;
 const START_LOCK_MS = 30_000;
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -54,10 +60,11 @@ export class ConversationService {
     messageId: string,
     message: CustomerMessage,
   ): Promise<void> {
+    const delivery: Delivery = { messageId, message };
     let conversation = await this.liveConversation(conversationId, messageId, message);
     const parts = splitText(message.text ?? '', TEXT_LIMIT);
     for (const [index, content] of parts.entries()) {
-      conversation = await this.sendText(conversation, message, {
+      conversation = await this.sendText(conversation, delivery, {
         content,
         clientToken: clientToken(messageId, 'text', String(index)),
         part: index + 1,
@@ -65,7 +72,7 @@ export class ConversationService {
       });
     }
     for (const [index, attachment] of message.attachments.entries()) {
-      conversation = await this.sendAttachment(conversation, message, attachment, {
+      conversation = await this.sendAttachment(conversation, delivery, attachment, {
         clientToken: clientToken(messageId, 'attachment', String(index)),
       });
     }
@@ -181,16 +188,17 @@ export class ConversationService {
 
   private async sendText(
     conversation: ActiveConversation,
-    message: CustomerMessage,
+    delivery: Delivery,
     text: { content: string; clientToken: string; part: number; parts: number },
   ): Promise<ActiveConversation> {
+    const { message } = delivery;
     const send = (live: ActiveConversation) =>
       this.gateway.sendMessage(live.connectionToken, {
         content: text.content,
         contentType: 'text/plain',
         clientToken: text.clientToken,
       });
-    const { live, result } = await this.withCredentials(conversation, message, send);
+    const { live, result } = await this.withCredentials(conversation, delivery, send);
     await this.trace.append(live.id, {
       event: 'sent',
       direction: 'inbound',
@@ -205,24 +213,29 @@ export class ConversationService {
 
   private async sendAttachment(
     conversation: ActiveConversation,
-    message: CustomerMessage,
+    delivery: Delivery,
     attachment: CustomerMessage['attachments'][number],
     ids: { clientToken: string },
   ): Promise<ActiveConversation> {
+    const { message } = delivery;
     const name = attachment.name ?? defaultName(attachment.contentType);
     const fetched = await fetchAttachment(attachment.url);
     let refusal = fetched.refusal;
+    // The upload may refresh credentials or move to a new contact before Connect refuses the
+    // file: the notice must go to the conversation as it is then, not as it was.
+    let current = conversation;
     if (fetched.content) {
       const content = fetched.content;
       try {
-        const { live, result } = await this.withCredentials(conversation, message, (current) =>
-          this.gateway.uploadAttachment(current.connectionToken, {
+        const { live, result } = await this.withCredentials(conversation, delivery, (latest) => {
+          current = latest;
+          return this.gateway.uploadAttachment(latest.connectionToken, {
             name,
             contentType: fetched.contentType ?? attachment.contentType,
             content,
             clientToken: ids.clientToken,
-          }),
-        );
+          });
+        });
         await this.trace.append(live.id, {
           event: 'sent',
           direction: 'inbound',
@@ -238,8 +251,10 @@ export class ConversationService {
     }
     // Never a silent drop: the agent learns what the customer tried to send.
     this.logger.log({ reason: refusal }, 'attachment not deliverable; telling the agent');
-    return this.sendText(conversation, message, {
-      content: `The customer sent a file that could not be delivered (${name}, ${attachment.contentType}): ${refusal}`,
+    const what = `${name.slice(0, 100)}, ${attachment.contentType.slice(0, 100)}`;
+    const why = (refusal ?? 'unknown reason').slice(0, 300);
+    return this.sendText(current, delivery, {
+      content: `The customer sent a file that could not be delivered (${what}): ${why}`,
       clientToken: clientToken(ids.clientToken, 'notice'),
       part: 1,
       parts: 1,
@@ -253,7 +268,7 @@ export class ConversationService {
    */
   private async withCredentials<T>(
     conversation: ActiveConversation,
-    message: CustomerMessage,
+    delivery: Delivery,
     call: (live: ActiveConversation) => Promise<T>,
   ): Promise<{ live: ActiveConversation; result: T }> {
     try {
@@ -261,13 +276,13 @@ export class ConversationService {
     } catch (error) {
       if (!(error instanceof ConnectAccessDeniedError)) throw error;
     }
-    const live = await this.refreshOrRestart(conversation, message);
+    const live = await this.refreshOrRestart(conversation, delivery);
     return { live, result: await call(live) };
   }
 
   private async refreshOrRestart(
     conversation: ActiveConversation,
-    message: CustomerMessage,
+    delivery: Delivery,
   ): Promise<ActiveConversation> {
     try {
       const connection = await this.gateway.connectParticipant(conversation.participantToken);
@@ -291,17 +306,16 @@ export class ConversationService {
     }
     await this.store.markEnded(conversation.id, {
       graceSeconds: this.config.chat.endedGraceSeconds,
+      initialContactId: conversation.initialContactId,
     });
     await this.trace.append(conversation.id, {
       event: 'contact-ended',
       contactId: conversation.contactId,
       reason: 'the participant was refused: the contact is over',
     });
-    return this.liveConversation(
-      conversation.id,
-      clientToken(message.providerMessageId, conversation.initialContactId),
-      message,
-    );
+    // The same relay message id as a first start: a retry after a partial restart (the new
+    // contact started, then a later step failed) finds the same new contact, not a third one.
+    return this.liveConversation(conversation.id, delivery.messageId, delivery.message);
   }
 }
 

@@ -238,9 +238,13 @@ export class ConversationStore {
    * Ends the live contact: the record stays (addresses, contact ids, lastEndedInitialContactId
    * for a persistent chat), the tokens go, the conversation leaves the credential schedule,
    * and its ContactIds stay indexed for `graceSeconds` so trailing stream events still find
-   * it. False when it was not active.
+   * it. False when it was not active, or when `initialContactId` is given and the live contact
+   * is another one (a newer contact must not be ended for an older one's refusal).
    */
-  async markEnded(id: string, options: { graceSeconds: number }): Promise<boolean> {
+  async markEnded(
+    id: string,
+    options: { graceSeconds: number; initialContactId?: string },
+  ): Promise<boolean> {
     requirePositiveInteger(options.graceSeconds, 'graceSeconds');
     const result = await this.retryOnStaleRead('markEnded', id, async () => {
       const fields = await this.redis.hkeys(this.keys.record(id));
@@ -261,6 +265,7 @@ export class ConversationStore {
             now: String(Date.now()),
             graceSeconds: String(options.graceSeconds),
             expected,
+            ...(options.initialContactId ? { initialContactId: options.initialContactId } : {}),
           }),
         ],
       );

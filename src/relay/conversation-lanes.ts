@@ -20,12 +20,14 @@ return 'new'
 
 /**
  * Settle the lane's head: record the outcome, drop the payload (the status alone keeps
- * deduplicating) and answer the next message in line, if any.
+ * deduplicating; an expired record is not brought back) and answer the next message in line.
  */
 const SETTLE = `
 if redis.call('LINDEX', KEYS[2], 0) == ARGV[1] then redis.call('LPOP', KEYS[2]) end
-redis.call('HSET', KEYS[1], 's', ARGV[2])
-redis.call('HDEL', KEYS[1], 'm')
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  redis.call('HSET', KEYS[1], 's', ARGV[2])
+  redis.call('HDEL', KEYS[1], 'm')
+end
 return redis.call('LINDEX', KEYS[2], 0)
 `;
 
