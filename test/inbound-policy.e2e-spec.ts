@@ -33,6 +33,7 @@ describe('customer → Connect: policies', () => {
   });
 
   async function startBridge(env: Record<string, string> = {}) {
+    await inbound?.close();
     bridge = await BridgeProcess.start(
       emulatedBridgeEnv(emulator, { REDIS_URL: redis.url, GENERIC_WEBHOOK_SECRET: SECRET, ...env }),
     );
@@ -208,5 +209,35 @@ describe('customer → Connect: policies', () => {
     expect(await reader.hget(`{csb}:relay:in:${stuck}`, 's')).toBe('failed');
     expect(await reader.lrange(`{csb}:relay:lane:${conversationId}`, 0, -1)).toEqual([]);
     reader.disconnect();
+  });
+
+  it('keeps tokens encrypted at rest, and starts a new contact when the key changed', async () => {
+    const key = (byte: number) => Buffer.alloc(32, byte).toString('base64');
+    const customer = '+15550002007';
+    await startBridge({ TOKEN_ENCRYPTION_KEY: key(1) });
+    await post(customer, 'key-1');
+    await eventually('the first message arrives', () => texts().length === 1, 20_000);
+    const id = conversationIdOf({
+      channel: 'generic:app',
+      customerAddress: customer,
+      businessAddress: BUSINESS,
+    });
+    const reader = new Redis(redis.url);
+    const stored = await reader.hgetall(`{csb}:conv:${id}:tokens`);
+    reader.disconnect();
+    expect(Object.values(stored).length).toBe(2);
+    for (const value of Object.values(stored)) expect(value).toMatch(/^v1:/);
+    const [contact] = emulator.center.list();
+    const tokens = contact.participants.flatMap((p) => [
+      p.participantToken,
+      ...p.connections.map((c) => c.token),
+    ]);
+    for (const token of tokens) expect(Object.values(stored).join()).not.toContain(token);
+
+    await bridge!.stop();
+    await startBridge({ TOKEN_ENCRYPTION_KEY: key(2) });
+    await post(customer, 'key-2');
+    await eventually('the second message arrives', () => texts().length === 2, 20_000);
+    expect(emulator.center.list()).toHaveLength(2);
   });
 });

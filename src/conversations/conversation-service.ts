@@ -10,6 +10,7 @@ import {
 import type { ActiveConversation, Conversation, ConversationKey } from './conversation';
 import { ConversationStore } from './conversation-store';
 import { ConversationTrace } from './conversation-trace';
+import { TokenDecryptionError } from './token-cipher';
 import { fetchAttachment } from './attachment-fetch';
 import { splitText } from './split-text';
 
@@ -107,15 +108,40 @@ export class ConversationService {
     messageId: string,
     message: CustomerMessage,
   ): Promise<ActiveConversation> {
-    const current = await this.store.get(conversationId);
+    const current = await this.readConversation(conversationId);
     if (current?.state === 'active') return current;
     // One contact per conversation, however many first messages arrive at once on however many
     // processes: whoever holds the lock starts it, the others find it started.
     return this.store.withLock(conversationId, START_LOCK_MS, async () => {
-      const latest = await this.store.get(conversationId);
+      const latest = await this.readConversation(conversationId);
       if (latest?.state === 'active') return latest;
       return this.startContact(conversationId, messageId, message, latest);
     });
+  }
+
+  /**
+   * The conversation, or its ended form when its tokens can no longer be decrypted (the
+   * TOKEN_ENCRYPTION_KEY changed): without them the contact cannot be used, so it is treated
+   * as over and the next step starts a new one, instead of failing every message for good.
+   */
+  private async readConversation(conversationId: string): Promise<Conversation | undefined> {
+    try {
+      return await this.store.get(conversationId);
+    } catch (error) {
+      if (!(error instanceof TokenDecryptionError)) throw error;
+      this.logger.warn(
+        { conversationId, reason: error.message },
+        'stored tokens cannot be decrypted; the contact is treated as over',
+      );
+      await this.store.markEnded(conversationId, {
+        graceSeconds: this.config.chat.endedGraceSeconds,
+      });
+      await this.trace.append(conversationId, {
+        event: 'contact-ended',
+        reason: 'the stored tokens cannot be decrypted with TOKEN_ENCRYPTION_KEY',
+      });
+      return this.store.get(conversationId);
+    }
   }
 
   private async startContact(
