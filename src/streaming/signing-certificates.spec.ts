@@ -1,8 +1,8 @@
+import { rejectionOf } from '../../test/support/sns';
 import { once } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { generate } from 'selfsigned';
-import { SnsRejection } from './sns-rejection';
 import { type SigningCertificateOptions, SigningCertificates } from './signing-certificates';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -35,16 +35,6 @@ async function startServer(
   );
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return { base, requests: (path: string) => requests.get(path) ?? 0 };
-}
-
-async function rejectionOf(promise: Promise<unknown>): Promise<SnsRejection> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof SnsRejection) return error;
-    throw error;
-  }
-  throw new Error('expected an SnsRejection');
 }
 
 describe('SigningCertificates', () => {

@@ -1,27 +1,12 @@
+import { listenLocally } from '../../test/support/local-server';
+import { type ReceivedSnsEnvelope, rejectionOf } from '../../test/support/sns';
 import { Logger } from '@nestjs/common';
-import { once } from 'node:events';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { AppConfig } from '../config';
 import { ConnectEmulator } from '../sandbox/emulator';
-import { SnsMessageVerifier, SnsRejection, type SnsVerifierOptions } from './index';
+import { SnsMessageVerifier, type SnsVerifierOptions } from './index';
 
-/** The JSON body SNS POSTs, as the receiver parsed it. */
-interface Envelope {
-  Type: string;
-  MessageId: string;
-  TopicArn: string;
-  Message: string;
-  Timestamp: string;
-  SignatureVersion: string;
-  Signature: string;
-  SigningCertURL: string;
-  Subject?: string;
-  Token?: string;
-  SubscribeURL?: string;
-  UnsubscribeURL?: string;
-  MessageAttributes?: Record<string, { Type: string; Value: string }>;
-}
+type Envelope = ReceivedSnsEnvelope;
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -30,17 +15,9 @@ afterEach(async () => {
 });
 
 async function listen(handler: http.RequestListener): Promise<string> {
-  const server = http.createServer(handler);
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  cleanups.push(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  );
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const local = await listenLocally(http.createServer(handler));
+  cleanups.push(local.close);
+  return local.url;
 }
 
 /** An HTTP endpoint subscribed to the emulator: keeps every envelope SNS POSTs to it. */
@@ -75,16 +52,6 @@ async function startCertificateServer(pem: string, statuses: number[] = []) {
   });
   const certificateUrl = `${base}/SimpleNotificationService-copy.pem`;
   return { certificateUrl, pattern: `^${escapeRegExp(certificateUrl)}$`, requests: () => requests };
-}
-
-async function rejectionOf(promise: Promise<unknown>): Promise<SnsRejection> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof SnsRejection) return error;
-    throw error;
-  }
-  throw new Error('expected an SnsRejection');
 }
 
 describe('SnsMessageVerifier with deliveries from the SNS emulator', () => {

@@ -1,11 +1,11 @@
+import { listenLocally } from '../../test/support/local-server';
+import { rejectionOf } from '../../test/support/sns';
 import { Logger } from '@nestjs/common';
 import { createSign } from 'node:crypto';
-import { once } from 'node:events';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { generate } from 'selfsigned';
 import { AppConfig } from '../config';
-import { SnsMessageVerifier, SnsRejection, type SnsVerifierOptions } from './index';
+import { SnsMessageVerifier, type SnsVerifierOptions } from './index';
 
 const TOPIC_ARN = 'arn:aws:sns:us-west-2:123456789012:MyTopic';
 const PUBLISHED_AT = '2012-05-02T00:54:06.655Z';
@@ -49,33 +49,15 @@ afterEach(async () => {
 });
 
 async function listen(handler: http.RequestListener): Promise<string> {
-  const server = http.createServer(handler);
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  cleanups.push(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  );
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const local = await listenLocally(http.createServer(handler));
+  cleanups.push(local.close);
+  return local.url;
 }
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
 const sign = (text: string, algorithm: string, privateKey: string) =>
   createSign(algorithm).update(text, 'utf8').sign(privateKey, 'base64');
-
-async function rejectionOf(promise: Promise<unknown>): Promise<SnsRejection> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof SnsRejection) return error;
-    throw error;
-  }
-  throw new Error('expected an SnsRejection');
-}
 
 describe('SnsMessageVerifier with a fixed vector', () => {
   let keys: { private: string; cert: string };

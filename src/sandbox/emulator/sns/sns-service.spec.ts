@@ -1,3 +1,5 @@
+import { type LocalServer, listenLocally } from '../../../../test/support/local-server';
+import type { ReceivedSnsEnvelope } from '../../../../test/support/sns';
 import {
   ConfirmSubscriptionCommand,
   CreateTopicCommand,
@@ -13,10 +15,8 @@ import {
 } from '@aws-sdk/client-sns';
 import express from 'express';
 import { verify, X509Certificate } from 'node:crypto';
-import { once } from 'node:events';
 import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
 import { SeededRandom } from '../random';
 import { SnsService, type SnsFaults, type SnsServiceOptions } from './sns-service';
 
@@ -27,21 +27,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const ISO_MILLIS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const NO_FAULTS: SnsFaults = { dropRate: 0, duplicateRate: 0 };
 
-interface ReceivedEnvelope {
-  Type: string;
-  MessageId: string;
-  TopicArn: string;
-  Message: string;
-  Timestamp: string;
-  SignatureVersion: string;
-  Signature: string;
-  SigningCertURL: string;
-  Subject?: string;
-  Token?: string;
-  SubscribeURL?: string;
-  UnsubscribeURL?: string;
-  MessageAttributes?: Record<string, { Type: string; Value: string }>;
-}
+type ReceivedEnvelope = ReceivedSnsEnvelope;
 
 interface ReceivedRequest {
   path: string;
@@ -60,16 +46,10 @@ afterEach(async () => {
 });
 
 /** Listens on 127.0.0.1; `close` (also run after the test) ends the server and its connections. */
-async function listen(server: http.Server): Promise<{ url: string; close: () => Promise<void> }> {
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const close = () =>
-    new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    });
-  cleanups.push(() => (server.listening ? close() : undefined));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close };
+async function listen(server: http.Server): Promise<LocalServer> {
+  const local = await listenLocally(server);
+  cleanups.push(() => (server.listening ? local.close() : undefined));
+  return local;
 }
 
 /** A local HTTP endpoint that records what SNS POSTs to it. */
