@@ -2,7 +2,8 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { signGenericBody } from '../src/channels';
 import type { InboundJob } from '../src/relay';
-import { BridgeProcess, eventually } from '../src/sandbox/bridge-process';
+import { BridgeProcess } from '../src/sandbox/bridge-process';
+import { eventually } from '../src/sandbox/eventually';
 import { RedisServer } from '../src/sandbox/redis-server';
 import { bridgeEnv } from './support/env';
 

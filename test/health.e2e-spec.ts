@@ -1,4 +1,5 @@
-import { BridgeProcess, eventually } from '../src/sandbox/bridge-process';
+import { BridgeProcess } from '../src/sandbox/bridge-process';
+import { eventually } from '../src/sandbox/eventually';
 import { bridgeEnv } from './support/env';
 import { RedisServer } from '../src/sandbox/redis-server';
 

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { BridgeProcess, eventually } from '../src/sandbox/bridge-process';
+import { BridgeProcess } from '../src/sandbox/bridge-process';
+import { eventually } from '../src/sandbox/eventually';
 import { ConnectEmulator, EMULATOR_DEFAULTS } from '../src/sandbox/emulator';
 import { sendGenericMessage } from '../src/sandbox/generic-customer';
 import type { ChatItem } from '../src/sandbox/emulator/model';

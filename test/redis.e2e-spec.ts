@@ -1,7 +1,7 @@
 import { getQueueToken } from '@nestjs/bullmq';
 import type { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { eventually } from '../src/sandbox/bridge-process';
+import { eventually } from '../src/sandbox/eventually';
 import { type InProcessBridge, startInProcess } from './support/in-process';
 import { RedisServer } from '../src/sandbox/redis-server';
 

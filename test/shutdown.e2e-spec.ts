@@ -1,4 +1,5 @@
-import { BridgeProcess, eventually } from '../src/sandbox/bridge-process';
+import { BridgeProcess } from '../src/sandbox/bridge-process';
+import { eventually } from '../src/sandbox/eventually';
 import { ConnectEmulator } from '../src/sandbox/emulator';
 import { sendGenericMessage } from '../src/sandbox/generic-customer';
 import { emulatedBridgeEnv } from './support/env';

@@ -1,5 +1,5 @@
 import { CONTACT_FIELD_PREFIX as CONTACT, RECORD as R, TOKENS as T } from './conversation-record';
-import { RedisScript } from './redis-script';
+import { RedisScript } from '../redis';
 
 /*
  * The store's writes that touch several keys, each one atomic script. Arguments arrive as one

@@ -2,3 +2,4 @@ export { RedisConnections } from './redis-connections';
 export { RedisKeys } from './redis-keys';
 export { RedisModule } from './redis.module';
 export type { RedisClient } from './redis-options';
+export { RedisScript } from './redis-script';

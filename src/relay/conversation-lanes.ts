@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { RedisConnections, RedisKeys } from '../redis';
+import { RedisConnections, RedisKeys, RedisScript } from '../redis';
 import type { InboundMessage } from './inbound-message';
 
 /** How long a provider message id is remembered for deduplication (WhatsApp retries up to 7 days). */
@@ -9,27 +9,27 @@ const DEDUPE_SECONDS = 7 * 24 * 60 * 60;
  * Remember the message (its id deduplicates it) and append it to its conversation's lane, in one
  * step. Answers 'new', or the status of the message already known ('pending', 'delivered', 'failed').
  */
-const ACCEPT = `
+const ACCEPT = new RedisScript(`
 local status = redis.call('HGET', KEYS[1], 's')
 if status then return status end
 redis.call('HSET', KEYS[1], 's', 'pending', 'c', ARGV[2], 'm', ARGV[1])
 redis.call('EXPIRE', KEYS[1], ARGV[3])
 redis.call('RPUSH', KEYS[2], ARGV[4])
 return 'new'
-`;
+`);
 
 /**
  * Settle the lane's head: record the outcome, drop the payload (the status alone keeps
  * deduplicating; an expired record is not brought back) and answer the next message in line.
  */
-const SETTLE = `
+const SETTLE = new RedisScript(`
 if redis.call('LINDEX', KEYS[2], 0) == ARGV[1] then redis.call('LPOP', KEYS[2]) end
 if redis.call('EXISTS', KEYS[1]) == 1 then
   redis.call('HSET', KEYS[1], 's', ARGV[2])
   redis.call('HDEL', KEYS[1], 'm')
 end
 return redis.call('LINDEX', KEYS[2], 0)
-`;
+`);
 
 export type MessageStatus = 'pending' | 'delivered' | 'failed';
 
@@ -52,15 +52,10 @@ export class ConversationLanes {
     conversationId: string,
     message: InboundMessage,
   ): Promise<'new' | MessageStatus> {
-    return (await this.connections.client.eval(
-      ACCEPT,
-      2,
-      this.messageKey(messageId),
-      this.laneKey(conversationId),
-      JSON.stringify(message),
-      conversationId,
-      DEDUPE_SECONDS,
-      messageId,
+    return (await ACCEPT.run(
+      this.connections.client,
+      [this.messageKey(messageId), this.laneKey(conversationId)],
+      [JSON.stringify(message), conversationId, DEDUPE_SECONDS, messageId],
     )) as 'new' | MessageStatus;
   }
 
@@ -84,13 +79,10 @@ export class ConversationLanes {
     messageId: string,
     status: Exclude<MessageStatus, 'pending'>,
   ): Promise<string | null> {
-    return (await this.connections.client.eval(
-      SETTLE,
-      2,
-      this.messageKey(messageId),
-      this.laneKey(conversationId),
-      messageId,
-      status,
+    return (await SETTLE.run(
+      this.connections.client,
+      [this.messageKey(messageId), this.laneKey(conversationId)],
+      [messageId, status],
     )) as string | null;
   }
 

@@ -1,4 +1,4 @@
-import { eventually } from './bridge-process';
+import { eventually } from './eventually';
 import type { ChatItem } from './emulator';
 import { sendGenericMessage } from './generic-customer';
 import { type Sandbox, SANDBOX_CREDENTIALS } from './sandbox';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { RedisClient } from '../redis';
+import type { RedisClient } from './redis-options';
 
 /**
  * A Lua script run by digest (EVALSHA), loaded on first use and after a server restart
