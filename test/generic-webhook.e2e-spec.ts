@@ -67,7 +67,7 @@ describe('POST /webhooks/generic/:channel', () => {
       messageId: id,
       conversationId: expect.stringMatching(/^[0-9a-f]{32}$/),
     });
-    const lane = await reader.lrange(`{csb}:relay:lane:${job?.data.conversationId}`, 0, -1);
+    const lane = await reader.zrange(`{csb}:relay:in-lane:${job?.data.conversationId}`, 0, -1);
     expect(lane).toEqual([id]);
     const stored = JSON.parse((await reader.hget(`{csb}:relay:in:${id}`, 'm'))!) as Record<
       string,

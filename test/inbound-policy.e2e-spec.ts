@@ -178,7 +178,7 @@ describe('customer → Connect: policies', () => {
         receivedAt: 0,
       }),
     });
-    await writer.rpush(`{csb}:relay:lane:${conversationId}`, stuck);
+    await writer.zadd(`{csb}:relay:in-lane:${conversationId}`, 0, stuck);
     writer.disconnect();
     const failing = new Worker(
       'inbound',
@@ -208,7 +208,7 @@ describe('customer → Connect: policies', () => {
     expect(texts()).not.toContain('lost?');
     const reader = new Redis(redis.url);
     expect(await reader.hget(`{csb}:relay:in:${stuck}`, 's')).toBe('failed');
-    expect(await reader.lrange(`{csb}:relay:lane:${conversationId}`, 0, -1)).toEqual([]);
+    expect(await reader.zrange(`{csb}:relay:in-lane:${conversationId}`, 0, -1)).toEqual([]);
     reader.disconnect();
   });
 

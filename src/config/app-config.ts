@@ -46,7 +46,16 @@ export class AppConfig {
     subscribeOnStart: boolean;
   };
   readonly chat: { durationMinutes: number; persistentChatDays: number; endedGraceSeconds: number };
-  readonly relay: { inboundConcurrency: number; inboundAttempts: number };
+  readonly relay: {
+    inboundConcurrency: number;
+    inboundAttempts: number;
+    outboundConcurrency: number;
+    outboundAttempts: number;
+    /** How long an agent message waits for earlier ones that SNS delivers late. */
+    outboundOrderWindowMs: number;
+  };
+  /** Texts the bridge itself sends the customer; `{name}` in agentJoined is the agent's name. */
+  readonly notices: { agentJoined?: string; chatEnded?: string };
   readonly twilio?: { accountSid: string; authToken: string; apiBaseUrl: string };
   readonly whatsapp?: {
     accessToken: string;
@@ -91,7 +100,11 @@ export class AppConfig {
     this.relay = {
       inboundConcurrency: env.INBOUND_CONCURRENCY,
       inboundAttempts: env.INBOUND_ATTEMPTS,
+      outboundConcurrency: env.OUTBOUND_CONCURRENCY,
+      outboundAttempts: env.OUTBOUND_ATTEMPTS,
+      outboundOrderWindowMs: env.OUTBOUND_ORDER_WINDOW_MS,
     };
+    this.notices = { agentJoined: env.AGENT_JOINED_MESSAGE, chatEnded: env.CHAT_ENDED_MESSAGE };
     if (env.TWILIO_ACCOUNT_SID && env.TWILIO_AUTH_TOKEN) {
       this.twilio = {
         accountSid: env.TWILIO_ACCOUNT_SID,

@@ -104,6 +104,11 @@ export const configSchema = z.object({
   PERSISTENT_CHAT_DAYS: z.coerce.number().int().min(0).max(365).default(0),
   INBOUND_CONCURRENCY: z.coerce.number().int().min(1).max(1_000).default(50),
   INBOUND_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(10),
+  OUTBOUND_CONCURRENCY: z.coerce.number().int().min(1).max(1_000).default(50),
+  OUTBOUND_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(10),
+  OUTBOUND_ORDER_WINDOW_MS: z.coerce.number().int().min(0).max(10_000).default(250),
+  AGENT_JOINED_MESSAGE: z.string().trim().min(1).max(1_000).optional(),
+  CHAT_ENDED_MESSAGE: z.string().trim().min(1).max(1_000).optional(),
 
   TWILIO_ACCOUNT_SID: z
     .string()

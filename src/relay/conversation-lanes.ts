@@ -1,66 +1,89 @@
-import { Injectable } from '@nestjs/common';
 import { RedisConnections, RedisKeys, RedisScript } from '../redis';
-import type { InboundMessage } from './inbound-message';
 
-/** How long a provider message id is remembered for deduplication (WhatsApp retries up to 7 days). */
+/** How long a message id is remembered for deduplication (WhatsApp retries up to 7 days). */
 const DEDUPE_SECONDS = 7 * 24 * 60 * 60;
 
 /**
- * Remember the message (its id deduplicates it) and append it to its conversation's lane, in one
- * step. Answers 'new', or the status of the message already known ('pending', 'delivered', 'failed').
+ * Remember the message (its id deduplicates it) and put it in its conversation's lane, in one
+ * step. The lane is a sorted set: by the given score, or, without one, after the lane's last
+ * message (arrival order). Answers 'new', or the status of the message already known.
  */
 const ACCEPT = new RedisScript(`
 local status = redis.call('HGET', KEYS[1], 's')
 if status then return status end
-redis.call('HSET', KEYS[1], 's', 'pending', 'c', ARGV[2], 'm', ARGV[1])
+redis.call('HSET', KEYS[1], 's', 'pending', 'c', ARGV[2], 'm', ARGV[1], 'a', ARGV[6])
 redis.call('EXPIRE', KEYS[1], ARGV[3])
-redis.call('RPUSH', KEYS[2], ARGV[4])
+local score = ARGV[5]
+if score == '' then
+  local last = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
+  score = last[2] and (tonumber(last[2]) + 1) or 0
+end
+redis.call('ZADD', KEYS[2], score, ARGV[4])
 return 'new'
 `);
 
 /**
- * Settle the lane's head: record the outcome, drop the payload (the status alone keeps
- * deduplicating; an expired record is not brought back) and answer the next message in line.
+ * Settle a message: take it out of its lane, record the outcome, drop the payload (the status
+ * alone keeps deduplicating; an expired record is not brought back) and answer the lane's head.
  */
 const SETTLE = new RedisScript(`
-if redis.call('LINDEX', KEYS[2], 0) == ARGV[1] then redis.call('LPOP', KEYS[2]) end
+redis.call('ZREM', KEYS[2], ARGV[1])
 if redis.call('EXISTS', KEYS[1]) == 1 then
   redis.call('HSET', KEYS[1], 's', ARGV[2])
-  redis.call('HDEL', KEYS[1], 'm')
+  redis.call('HDEL', KEYS[1], 'm', 'p')
 end
-return redis.call('LINDEX', KEYS[2], 0)
+return redis.call('ZRANGE', KEYS[2], 0, 0)[1]
 `);
 
 export type MessageStatus = 'pending' | 'delivered' | 'failed';
 
+/** A pending message as its lane keeps it. */
+export interface LaneMessage<T> {
+  payload: T;
+  /** Epoch ms at which the lane accepted it. */
+  acceptedAt: number;
+  /** Parts already delivered by an earlier attempt (a split message resumes after them). */
+  partsDone: number;
+}
+
 /**
- * Per-conversation order. Each conversation has a lane: the ids of its pending messages in
- * arrival order (`{p}:relay:lane:<conversation>`); each message its record
- * (`{p}:relay:in:<message>`: status, conversation, payload). Only the message at the head of
- * its lane is delivered; the others wait their turn, so a message retried with backoff keeps
- * every later message of its conversation behind it, while other conversations go on.
+ * Per-conversation order, for one direction (`in`: customer → Connect, `out`: Connect →
+ * customer). Each conversation has a lane: the ids of its pending messages, in arrival order or
+ * by a score the caller gives (`{p}:relay:<direction>-lane:<conversation>`); each message its
+ * record (`{p}:relay:<direction>:<message>`: status, conversation, payload, progress). Only the
+ * head of a lane is delivered; the others wait their turn, so a message retried with backoff
+ * keeps every later message of its conversation behind it while other conversations go on.
  */
-@Injectable()
-export class ConversationLanes {
+export class ConversationLanes<T> {
   constructor(
     private readonly connections: RedisConnections,
     private readonly keys: RedisKeys,
+    private readonly direction: 'in' | 'out',
   ) {}
 
   async accept(
     messageId: string,
     conversationId: string,
-    message: InboundMessage,
+    payload: T,
+    score?: number,
   ): Promise<'new' | MessageStatus> {
     return (await ACCEPT.run(
       this.connections.client,
       [this.messageKey(messageId), this.laneKey(conversationId)],
-      [JSON.stringify(message), conversationId, DEDUPE_SECONDS, messageId],
+      [
+        JSON.stringify(payload),
+        conversationId,
+        DEDUPE_SECONDS,
+        messageId,
+        score === undefined ? '' : score,
+        Date.now(),
+      ],
     )) as 'new' | MessageStatus;
   }
 
-  head(conversationId: string): Promise<string | null> {
-    return this.connections.client.lindex(this.laneKey(conversationId), 0);
+  async head(conversationId: string): Promise<string | null> {
+    const [head] = await this.connections.client.zrange(this.laneKey(conversationId), 0, 0);
+    return head ?? null;
   }
 
   async status(messageId: string): Promise<MessageStatus | undefined> {
@@ -68,29 +91,44 @@ export class ConversationLanes {
     return (status ?? undefined) as MessageStatus | undefined;
   }
 
-  async message(messageId: string): Promise<InboundMessage | undefined> {
-    const payload = await this.connections.client.hget(this.messageKey(messageId), 'm');
-    return payload ? (JSON.parse(payload) as InboundMessage) : undefined;
+  async message(messageId: string): Promise<LaneMessage<T> | undefined> {
+    const [payload, acceptedAt, partsDone] = await this.connections.client.hmget(
+      this.messageKey(messageId),
+      'm',
+      'a',
+      'p',
+    );
+    if (!payload) return undefined;
+    return {
+      payload: JSON.parse(payload) as T,
+      acceptedAt: Number(acceptedAt ?? 0),
+      partsDone: Number(partsDone ?? 0),
+    };
   }
 
-  /** Records the head's outcome and answers the next message id of the lane. */
+  /** Records that the first `parts` parts of a pending message were delivered. */
+  async recordProgress(messageId: string, parts: number): Promise<void> {
+    await this.connections.client.hset(this.messageKey(messageId), 'p', parts);
+  }
+
+  /** Records the outcome, takes the message out of its lane and answers the lane's head. */
   async settle(
     conversationId: string,
     messageId: string,
     status: Exclude<MessageStatus, 'pending'>,
   ): Promise<string | null> {
-    return (await SETTLE.run(
+    return ((await SETTLE.run(
       this.connections.client,
       [this.messageKey(messageId), this.laneKey(conversationId)],
       [messageId, status],
-    )) as string | null;
+    )) ?? null) as string | null;
   }
 
   private messageKey(messageId: string): string {
-    return this.keys.key('relay', 'in', messageId);
+    return this.keys.key('relay', this.direction, messageId);
   }
 
   private laneKey(conversationId: string): string {
-    return this.keys.key('relay', 'lane', conversationId);
+    return this.keys.key('relay', `${this.direction}-lane`, conversationId);
   }
 }

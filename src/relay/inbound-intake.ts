@@ -3,8 +3,9 @@ import { Injectable } from '@nestjs/common';
 import type { JobsOptions, Queue } from 'bullmq';
 import { AppConfig } from '../config';
 import { ConversationTrace, conversationIdOf } from '../conversations';
-import { ConversationLanes } from './conversation-lanes';
+import { InboundLanes } from './inbound-lanes';
 import type { InboundMessage } from './inbound-message';
+import type { LaneJob } from './lane-worker';
 
 export type IntakeOutcome = 'accepted' | 'duplicate';
 
@@ -23,11 +24,7 @@ export function inboundJobOptions(config: AppConfig, messageId: string): JobsOpt
   };
 }
 
-export interface InboundJob {
-  /** The message's id in the relay: `relay:in:<id>` and the BullMQ job id. */
-  messageId: string;
-  conversationId: string;
-}
+export type InboundJob = LaneJob;
 
 /**
  * Stores inbound messages durably before the webhook answers 2xx. Every command fails fast
@@ -38,7 +35,7 @@ export interface InboundJob {
 export class InboundIntake {
   constructor(
     private readonly config: AppConfig,
-    private readonly lanes: ConversationLanes,
+    private readonly lanes: InboundLanes,
     private readonly trace: ConversationTrace,
     @InjectQueue('inbound') private readonly queue: Queue<InboundJob>,
   ) {}

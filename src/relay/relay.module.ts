@@ -2,8 +2,8 @@ import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
 import { ConversationsModule } from '../conversations';
 import { RedisConnections, RedisKeys } from '../redis';
-import { ConversationLanes } from './conversation-lanes';
 import { InboundIntake } from './inbound-intake';
+import { InboundLanes } from './inbound-lanes';
 import { InboundWorker } from './inbound-worker';
 import { QueueErrorLog } from './queue-errors';
 import { QUEUES } from './queues';
@@ -25,7 +25,7 @@ import { QUEUES } from './queues';
     BullModule.registerQueue(...QUEUES.map((name) => ({ name }))),
     ConversationsModule,
   ],
-  providers: [QueueErrorLog, ConversationLanes, InboundIntake, InboundWorker],
+  providers: [QueueErrorLog, InboundLanes, InboundIntake, InboundWorker],
   exports: [BullModule, InboundIntake],
 })
 export class RelayModule {}
