@@ -5,6 +5,7 @@ import { LoggingModule, type RootLogger } from './logging';
 import { OpsModule } from './ops';
 import { RedisModule } from './redis';
 import { RelayModule } from './relay';
+import { StreamingModule } from './streaming';
 
 @Module({})
 export class AppModule {
@@ -18,6 +19,7 @@ export class AppModule {
         RelayModule,
         OpsModule,
         ChannelsModule,
+        StreamingModule,
       ],
     };
   }

@@ -40,8 +40,19 @@ export class ChannelSendError extends Error {
   }
 }
 
+/** What a channel can carry, for the outbound relay to shape messages by. */
+export interface ChannelCapabilities {
+  /** Longest text of one message, in characters; longer text goes as ordered parts. */
+  maxTextLength: number;
+  /** False: markdown is reduced to plain text (SMS, WhatsApp). */
+  markdown: boolean;
+  /** False: files are sent as a text with a link. */
+  attachments: boolean;
+}
+
 /** One messaging channel: checks its webhooks, turns them into inbound messages, sends outbound. */
 export interface ChannelAdapter {
+  readonly capabilities: ChannelCapabilities;
   /** False when the request is not signed by the provider (answered with 401). */
   verify(request: WebhookRequest): boolean;
   /** Throws InvalidWebhookError when the body is not a valid webhook of this channel. */

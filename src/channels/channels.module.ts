@@ -1,14 +1,12 @@
 import { Module } from '@nestjs/common';
 import { RelayModule } from '../relay';
-import { ChannelRegistry } from './channel-registry';
-import { GenericChannel } from './generic/generic-channel';
+import { ChannelAdaptersModule } from './channel-adapters.module';
 import { GenericWebhookController } from './generic/generic-webhook.controller';
 import { WebhookPipeline } from './webhook-pipeline';
 
 @Module({
-  imports: [RelayModule],
+  imports: [RelayModule, ChannelAdaptersModule],
   controllers: [GenericWebhookController],
-  providers: [GenericChannel, WebhookPipeline, ChannelRegistry],
-  exports: [ChannelRegistry],
+  providers: [WebhookPipeline],
 })
 export class ChannelsModule {}

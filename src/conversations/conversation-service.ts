@@ -124,7 +124,7 @@ export class ConversationService {
    * TOKEN_ENCRYPTION_KEY changed): without them the contact cannot be used, so it is treated
    * as over and the next step starts a new one, instead of failing every message for good.
    */
-  private async readConversation(conversationId: string): Promise<Conversation | undefined> {
+  async readConversation(conversationId: string): Promise<Conversation | undefined> {
     try {
       return await this.store.get(conversationId);
     } catch (error) {
@@ -306,10 +306,46 @@ export class ConversationService {
     return { live, result: await call(live) };
   }
 
-  private async refreshOrRestart(
+  /**
+   * Closes the conversation's contact when Connect says the chat ended; false when it was not
+   * live or another contact has started since (an old contact's end must not end a new one).
+   */
+  async endContact(conversationId: string, initialContactId: string): Promise<boolean> {
+    const ended = await this.store.markEnded(conversationId, {
+      graceSeconds: this.config.chat.endedGraceSeconds,
+      initialContactId,
+    });
+    if (ended) {
+      await this.trace.append(conversationId, {
+        event: 'contact-ended',
+        contactId: initialContactId,
+        reason: 'the chat ended',
+      });
+    }
+    return ended;
+  }
+
+  /**
+   * A download link for a file an agent sent on the conversation's live contact, refreshing
+   * the credentials once if they were refused; undefined when the contact is over (its
+   * files can no longer be fetched).
+   */
+  async attachmentLink(conversationId: string, attachmentId: string) {
+    const conversation = await this.readConversation(conversationId);
+    if (conversation?.state !== 'active') return undefined;
+    try {
+      return await this.gateway.attachmentUrl(conversation.connectionToken, attachmentId);
+    } catch (error) {
+      if (!(error instanceof ConnectAccessDeniedError)) throw error;
+    }
+    const refreshed = await this.refreshCredentials(conversation);
+    return refreshed && this.gateway.attachmentUrl(refreshed.connectionToken, attachmentId);
+  }
+
+  /** New connection credentials from the ParticipantToken; undefined when Connect refuses them. */
+  private async refreshCredentials(
     conversation: ActiveConversation,
-    delivery: Delivery,
-  ): Promise<ActiveConversation> {
+  ): Promise<ActiveConversation | undefined> {
     try {
       const connection = await this.gateway.connectParticipant(conversation.participantToken);
       await this.store.updateCredentials(
@@ -329,7 +365,16 @@ export class ConversationService {
       };
     } catch (error) {
       if (!(error instanceof ConnectAccessDeniedError)) throw error;
+      return undefined;
     }
+  }
+
+  private async refreshOrRestart(
+    conversation: ActiveConversation,
+    delivery: Delivery,
+  ): Promise<ActiveConversation> {
+    const refreshed = await this.refreshCredentials(conversation);
+    if (refreshed) return refreshed;
     await this.store.markEnded(conversation.id, {
       graceSeconds: this.config.chat.endedGraceSeconds,
       initialContactId: conversation.initialContactId,

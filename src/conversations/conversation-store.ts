@@ -85,10 +85,16 @@ export class ConversationStore {
 
   /** By InitialContactId or any ContactId seen; ended conversations stay findable for their grace period. */
   async findByContactId(contactId: string): Promise<Conversation | undefined> {
-    const id = await this.call('findByContactId', undefined, () =>
+    const id = await this.idByContactId(contactId);
+    return id ? this.get(id) : undefined;
+  }
+
+  /** The id of the conversation findByContactId finds, without reading (and decrypting) it. */
+  async idByContactId(contactId: string): Promise<string | undefined> {
+    const id = await this.call('idByContactId', undefined, () =>
       this.redis.get(this.keys.byContact(contactId)),
     );
-    return id ? this.get(id) : undefined;
+    return id ?? undefined;
   }
 
   /** The customer's conversations, newest activity first, optionally on one channel only. */

@@ -30,3 +30,4 @@ export {
 export { ConversationsModule } from './conversations.module';
 export { TokenCipher, TokenDecryptionError } from './token-cipher';
 export { ConversationService, type CustomerMessage } from './conversation-service';
+export { splitText } from './split-text';

@@ -5,6 +5,7 @@ import { AppConfig } from '../config';
 import { ConversationTrace, conversationIdOf } from '../conversations';
 import { InboundLanes } from './inbound-lanes';
 import type { InboundMessage } from './inbound-message';
+import { enqueueInLane } from './lane-intake';
 import type { LaneJob } from './lane-worker';
 
 export type IntakeOutcome = 'accepted' | 'duplicate';
@@ -50,16 +51,13 @@ export class InboundIntake {
     const conversationId = conversationIdOf(message);
     // BullMQ job ids may not contain ':'; encodeURIComponent leaves none.
     const messageId = encodeURIComponent(`${message.channel}/${message.providerMessageId}`);
-    const status = await this.lanes.accept(messageId, conversationId, message);
-    // A message still pending may have been stored by a request that failed before its job was
-    // added; adding again is harmless, BullMQ keeps one job per id.
-    if (status === 'new' || status === 'pending') {
-      await this.queue.add(
-        'message',
-        { messageId, conversationId },
-        inboundJobOptions(this.config, messageId),
-      );
-    }
+    const status = await enqueueInLane(
+      this.lanes,
+      this.queue,
+      inboundJobOptions(this.config, messageId),
+      { messageId, conversationId },
+      message,
+    );
     if (status !== 'new') return 'duplicate';
     await this.trace.append(conversationId, {
       event: 'received',

@@ -2,3 +2,5 @@ export { QUEUES, type QueueName } from './queues';
 export { RelayModule } from './relay.module';
 export { InboundIntake, type InboundJob, type IntakeOutcome } from './inbound-intake';
 export type { InboundAttachment, InboundMessage } from './inbound-message';
+export { OutboundIntake } from './outbound-intake';
+export type { AgentAttachment, OutboundItem } from './outbound-item';

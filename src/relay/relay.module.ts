@@ -1,10 +1,14 @@
 import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
+import { ChannelAdaptersModule } from '../channels/outbound';
 import { ConversationsModule } from '../conversations';
 import { RedisConnections, RedisKeys } from '../redis';
 import { InboundIntake } from './inbound-intake';
 import { InboundLanes } from './inbound-lanes';
 import { InboundWorker } from './inbound-worker';
+import { OutboundIntake } from './outbound-intake';
+import { OutboundLanes } from './outbound-lanes';
+import { OutboundWorker } from './outbound-worker';
 import { QueueErrorLog } from './queue-errors';
 import { QUEUES } from './queues';
 
@@ -24,8 +28,17 @@ import { QUEUES } from './queues';
     }),
     BullModule.registerQueue(...QUEUES.map((name) => ({ name }))),
     ConversationsModule,
+    ChannelAdaptersModule,
   ],
-  providers: [QueueErrorLog, InboundLanes, InboundIntake, InboundWorker],
-  exports: [BullModule, InboundIntake],
+  providers: [
+    QueueErrorLog,
+    InboundLanes,
+    InboundIntake,
+    InboundWorker,
+    OutboundLanes,
+    OutboundIntake,
+    OutboundWorker,
+  ],
+  exports: [BullModule, InboundIntake, OutboundIntake],
 })
 export class RelayModule {}

@@ -11,7 +11,9 @@ export {
   type StartupSubscription,
   type SubscribeRetryPolicy,
 } from './sns-subscriptions';
+export { SnsModule } from './sns.module';
 export { StreamingModule } from './streaming.module';
+export { StreamEventHandler, type StreamOutcome } from './stream-event-handler';
 export type {
   VerifiedNotification,
   VerifiedSnsMessage,

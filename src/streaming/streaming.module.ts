@@ -1,22 +1,17 @@
-import type { SNSClient } from '@aws-sdk/client-sns';
-import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
-import { SNS_CLIENT, snsClientProvider } from './sns-client';
-import { SnsMessageVerifier } from './sns-message-verifier';
-import { SnsSubscriptions } from './sns-subscriptions';
+import { Module } from '@nestjs/common';
+import { ConversationsModule } from '../conversations';
+import { RelayModule } from '../relay';
+import { ConnectWebhookController } from './connect-webhook.controller';
+import { SnsModule } from './sns.module';
+import { StreamEventHandler } from './stream-event-handler';
 
 /**
- * The security and subscription layer of `POST /webhooks/connect`: SNS message verification and
- * the bridge's SNS subscriptions. Needs AppConfig (the global ConfigModule).
+ * `POST /webhooks/connect`: verified SNS deliveries of Connect's message stream, read and
+ * handed to the outbound relay. Needs AppConfig and Metrics (global modules).
  */
 @Module({
-  providers: [snsClientProvider, SnsMessageVerifier, SnsSubscriptions],
-  exports: [SnsMessageVerifier, SnsSubscriptions],
+  imports: [SnsModule, ConversationsModule, RelayModule],
+  controllers: [ConnectWebhookController],
+  providers: [StreamEventHandler],
 })
-export class StreamingModule implements OnApplicationShutdown {
-  constructor(@Inject(SNS_CLIENT) private readonly client: SNSClient) {}
-
-  /** Closes the client's keep-alive sockets. */
-  onApplicationShutdown(): void {
-    this.client.destroy();
-  }
-}
+export class StreamingModule {}

@@ -5,6 +5,7 @@ import { AppConfig } from '../../config';
 import type { InboundMessage } from '../../relay';
 import {
   type ChannelAdapter,
+  type ChannelCapabilities,
   ChannelSendError,
   InvalidWebhookError,
   type OutboundMessage,
@@ -48,6 +49,12 @@ export function signGenericBody(secret: string, body: Buffer | string): string {
  */
 @Injectable()
 export class GenericChannel implements ChannelAdapter {
+  readonly capabilities: ChannelCapabilities = {
+    maxTextLength: 4_096,
+    markdown: false,
+    attachments: true,
+  };
+
   constructor(private readonly config: AppConfig) {}
 
   get enabled(): boolean {

@@ -77,6 +77,8 @@ export class ContactCenter {
   private readonly attachments = new Map<string, StoredAttachment>();
   private readonly idempotency = new IdempotencyCache();
 
+  private lastItemAt = 0;
+
   constructor(private readonly options: ContactCenterOptions) {}
 
   // ---- Amazon Connect ----
@@ -699,8 +701,11 @@ export class ContactCenter {
     contact: Contact,
     fields: Omit<ChatItem, 'Id' | 'AbsoluteTime' | 'InitialContactId' | 'ContactId'>,
   ): ChatItem {
+    // Strictly increasing, as Connect's own order of a chat's items is: two items written in
+    // the same millisecond must still sort in the order they were written.
+    this.lastItemAt = Math.max(this.options.now(), this.lastItemAt + 1);
     const item: ChatItem = {
-      AbsoluteTime: iso(this.options.now()),
+      AbsoluteTime: iso(this.lastItemAt),
       Id: randomUUID(),
       InitialContactId: contact.initialContactId,
       ContactId: contact.contactId,

@@ -15,3 +15,8 @@ export {
   type WhatsAppMessageType,
   type WhatsAppSendResponse,
 } from './whatsapp-fake';
+export {
+  FakeGenericApp,
+  type CapturedGenericMessage,
+  type FakeGenericAppOptions,
+} from './generic-app-fake';

@@ -3,9 +3,9 @@ import { Logger } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { AppConfig, ConfigModule } from '../config';
 import { ConnectEmulator } from '../sandbox/emulator';
-import { SNS_CLIENT, SnsMessageVerifier, SnsSubscriptions, StreamingModule } from './index';
+import { SNS_CLIENT, SnsMessageVerifier, SnsSubscriptions, SnsModule } from './index';
 
-describe('StreamingModule', () => {
+describe('SnsModule', () => {
   afterEach(() => jest.restoreAllMocks());
 
   it('provides the verifier and the subscriptions over a client in the configured region, closed on shutdown', async () => {
@@ -17,7 +17,7 @@ describe('StreamingModule', () => {
     });
     const destroy = jest.spyOn(SNSClient.prototype, 'destroy');
     const moduleRef = await Test.createTestingModule({
-      imports: [ConfigModule.forRoot(config), StreamingModule],
+      imports: [ConfigModule.forRoot(config), SnsModule],
     }).compile();
     await moduleRef.init();
 
@@ -47,7 +47,7 @@ describe('StreamingModule', () => {
         maxAttempts: 1,
       });
       const moduleRef = await Test.createTestingModule({
-        imports: [ConfigModule.forRoot(config), StreamingModule],
+        imports: [ConfigModule.forRoot(config), SnsModule],
       })
         .overrideProvider(SNS_CLIENT)
         .useValue(client)

@@ -1,0 +1,171 @@
+import { InjectQueue } from '@nestjs/bullmq';
+import { Injectable } from '@nestjs/common';
+import type { Queue } from 'bullmq';
+import {
+  type ChannelAdapter,
+  ChannelRegistry,
+  ChannelSendError,
+  type OutboundMessage,
+} from '../channels/outbound';
+import { AppConfig } from '../config';
+import { ConnectRejectedError } from '../connect';
+import {
+  type Conversation,
+  ConversationService,
+  ConversationTrace,
+  splitText,
+} from '../conversations';
+import { RedisConnections, RedisKeys } from '../redis';
+import type { LaneMessage } from './conversation-lanes';
+import { type LaneJob, LaneWorker } from './lane-worker';
+import type { AgentAttachment, OutboundItem } from './outbound-item';
+import { outboundJobOptions } from './outbound-intake';
+import { OutboundLanes } from './outbound-lanes';
+import { markdownToPlainText } from './plain-text';
+
+/** An item that can never be sent (no conversation, no enabled channel). */
+class UndeliverableError extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'UndeliverableError';
+  }
+}
+
+/**
+ * Sends what agents, bots and flows write to the customer's channel, one lane head at a time
+ * per conversation, and ends the contact when its turn comes. A message goes out as one or more
+ * sends (text parts, then files); each one sent is recorded, so a retry resumes after it.
+ */
+@Injectable()
+export class OutboundWorker extends LaneWorker<OutboundItem> {
+  constructor(
+    config: AppConfig,
+    connections: RedisConnections,
+    keys: RedisKeys,
+    lanes: OutboundLanes,
+    private readonly conversations: ConversationService,
+    private readonly trace: ConversationTrace,
+    private readonly channels: ChannelRegistry,
+    @InjectQueue('outbound') queue: Queue<LaneJob>,
+  ) {
+    super(connections, keys, lanes, {
+      queue,
+      concurrency: config.relay.outboundConcurrency,
+      holdMs: config.relay.outboundOrderWindowMs,
+      jobOptions: (messageId) => outboundJobOptions(config, messageId),
+    });
+  }
+
+  async deliver(
+    job: LaneJob,
+    message: LaneMessage<OutboundItem>,
+    recordPart: (parts: number) => Promise<void>,
+  ): Promise<void> {
+    const item = message.payload;
+    const conversation = await this.conversations.readConversation(job.conversationId);
+    if (!conversation) throw new UndeliverableError('the conversation no longer exists');
+    if (item.kind === 'end') {
+      await this.conversations.endContact(conversation.id, item.initialContactId);
+      if (!item.notice) return;
+    }
+    const adapter = this.adapterOf(conversation);
+    const sends = await this.compose(conversation, item, adapter);
+    for (let index = message.partsDone; index < sends.length; index++) {
+      await adapter.send(sends[index]);
+      await recordPart(index + 1);
+      await this.trace.append(conversation.id, {
+        event: 'delivered',
+        direction: 'outbound',
+        connectMessageId: item.itemId,
+        part: index + 1,
+        parts: sends.length,
+      });
+    }
+  }
+
+  isPermanent(error: unknown): boolean {
+    if (error instanceof ChannelSendError) return !error.retryable;
+    return error instanceof UndeliverableError;
+  }
+
+  recordRetry(job: LaneJob, item: OutboundItem, attempt: number, reason: string) {
+    return this.trace.append(job.conversationId, {
+      event: 'retried',
+      direction: 'outbound',
+      connectMessageId: item.itemId,
+      attempt,
+      reason,
+    });
+  }
+
+  recordFailure(job: LaneJob, item: OutboundItem | undefined, reason: string) {
+    return this.trace.append(job.conversationId, {
+      event: 'failed',
+      direction: 'outbound',
+      connectMessageId: item?.itemId,
+      reason,
+    });
+  }
+
+  private adapterOf(conversation: Conversation): ChannelAdapter {
+    try {
+      return this.channels.adapterFor(conversation.channel);
+    } catch (error) {
+      throw new UndeliverableError((error as Error).message);
+    }
+  }
+
+  /** The sends one item makes: its text in parts the channel takes, then one per file. */
+  private async compose(
+    conversation: Conversation,
+    item: OutboundItem,
+    adapter: ChannelAdapter,
+  ): Promise<OutboundMessage[]> {
+    const { capabilities } = adapter;
+    const base = {
+      channel: conversation.channel,
+      customerAddress: conversation.customerAddress,
+      businessAddress: conversation.businessAddress,
+      attachments: [],
+    };
+    let text = item.kind === 'end' ? item.notice : item.text;
+    if (text && item.kind === 'message' && item.contentType === 'text/markdown') {
+      text = capabilities.markdown ? text : markdownToPlainText(text);
+    }
+    const bodies: Omit<OutboundMessage, 'id' | keyof typeof base>[] = splitText(
+      text ?? '',
+      capabilities.maxTextLength,
+    ).map((part) => ({ text: part }));
+    if (item.kind === 'message') {
+      for (const attachment of item.attachments) {
+        bodies.push(await this.attachmentBody(conversation, attachment, capabilities.attachments));
+      }
+    }
+    return bodies.map((body, index) => ({
+      ...base,
+      ...body,
+      id: bodies.length > 1 ? `${item.itemId}/${index + 1}` : item.itemId,
+    }));
+  }
+
+  /** The file by URL where the channel carries files, else a text with the link; never dropped. */
+  private async attachmentBody(
+    conversation: Conversation,
+    attachment: AgentAttachment,
+    channelCarriesFiles: boolean,
+  ): Promise<Pick<OutboundMessage, 'text' | 'attachments'>> {
+    const name = attachment.name.slice(0, 200);
+    let link;
+    try {
+      link = await this.conversations.attachmentLink(conversation.id, attachment.attachmentId);
+    } catch (error) {
+      if (!(error instanceof ConnectRejectedError)) throw error;
+      this.logger.warn({ reason: error.message }, 'an agent file cannot be fetched');
+    }
+    if (!link) return { text: `A file could not be delivered: ${name}`, attachments: [] };
+    if (!channelCarriesFiles) return { text: `${name}: ${link.url}`, attachments: [] };
+    return {
+      attachments: [{ url: link.url, contentType: attachment.contentType, name }],
+    };
+  }
+}

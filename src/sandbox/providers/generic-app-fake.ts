@@ -1,0 +1,70 @@
+import express, { type Response } from 'express';
+import { timingSafeEqual } from 'node:crypto';
+import { signGenericBody } from '../../channels';
+import {
+  FakeProvider,
+  type FakeServerOptions,
+  type ProviderError,
+  startFakeServer,
+} from './fake-provider';
+
+export interface FakeGenericAppOptions extends FakeServerOptions {
+  /** GENERIC_WEBHOOK_SECRET: callbacks without a matching X-Signature-256 get 401. */
+  secret: string;
+}
+
+/** A callback as the bridge POSTs it to GENERIC_CALLBACK_URL. */
+export interface CapturedGenericMessage {
+  messageId: string;
+  channel: string;
+  from: string;
+  to: string;
+  text?: string;
+  attachments: { url: string; contentType: string; name?: string }[];
+  receivedAt: string;
+}
+
+/**
+ * An in-house app on the generic channel, on the receiving side: `POST /callback` takes the
+ * bridge's signed callbacks (`GENERIC_CALLBACK_URL=<url>/callback`).
+ */
+export class FakeGenericApp extends FakeProvider<CapturedGenericMessage> {
+  static async start(options: FakeGenericAppOptions): Promise<FakeGenericApp> {
+    const server = await startFakeServer<CapturedGenericMessage>(
+      'FakeGenericApp',
+      options,
+      (app, { capture, faults }) => {
+        app.post(
+          '/callback',
+          express.raw({ type: () => true, limit: '1mb' }),
+          faults.inject(sendError),
+          (req, res) => {
+            const body = req.body as Buffer;
+            if (!signedBy(options.secret, body, req.get('x-signature-256'))) {
+              sendError(res, { status: 401, message: 'bad signature' });
+              return;
+            }
+            const message = JSON.parse(body.toString('utf8')) as CapturedGenericMessage;
+            capture.record({ ...message, receivedAt: new Date().toISOString() });
+            res.status(200).json({ received: message.messageId });
+          },
+        );
+      },
+    );
+    return new FakeGenericApp(server);
+  }
+
+  get callbackUrl(): string {
+    return `${this.url}/callback`;
+  }
+}
+
+function signedBy(secret: string, body: Buffer, signature: string | undefined): boolean {
+  const expected = Buffer.from(signGenericBody(secret, body));
+  const given = Buffer.from(signature ?? '');
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+function sendError(res: Response, error: ProviderError): void {
+  res.status(error.status).json({ error: error.message ?? `HTTP ${error.status}` });
+}

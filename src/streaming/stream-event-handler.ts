@@ -1,0 +1,179 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { Counter } from 'prom-client';
+import { AppConfig } from '../config';
+import {
+  type Conversation,
+  ConversationService,
+  ConversationStore,
+  ConversationTrace,
+} from '../conversations';
+import { Metrics } from '../ops';
+import { OutboundIntake, type OutboundItem } from '../relay';
+import {
+  type ConnectStreamEvent,
+  InvalidStreamEventError,
+  isForCustomer,
+  parseStreamEvent,
+} from './connect-stream-event';
+import type { VerifiedNotification } from './verified-sns-message';
+
+/** What became of one stream notification; every outcome is answered 200 (SNS must not retry). */
+export type StreamOutcome =
+  | 'queued'
+  | 'duplicate'
+  | 'invalid'
+  | 'not-ours'
+  | 'not-for-customer'
+  | 'unsupported-content'
+  | 'stale-contact'
+  | 'ignored';
+
+const TEXT_TYPES = new Set(['text/plain', 'text/markdown']);
+
+/**
+ * Reads one Connect stream item and acts on it: finds its conversation (by InitialContactId,
+ * then ContactId), records a ContactId a transfer gave the contact, and queues for the
+ * customer what the forward rule lets through, the optional agent-joined notice and the end of
+ * the chat. Throws only when Redis fails, so that the endpoint answers 503 and SNS retries.
+ */
+@Injectable()
+export class StreamEventHandler {
+  private readonly logger = new Logger(StreamEventHandler.name);
+  private readonly handled: Counter<'kind' | 'outcome'>;
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly store: ConversationStore,
+    private readonly conversations: ConversationService,
+    private readonly trace: ConversationTrace,
+    private readonly outbound: OutboundIntake,
+    metrics: Metrics,
+  ) {
+    this.handled = new Counter({
+      name: 'connect_stream_events_total',
+      help: 'Connect stream items received over SNS, by kind and what became of them',
+      labelNames: ['kind', 'outcome'] as const,
+      registers: [metrics.registry],
+    });
+  }
+
+  async handle(notification: VerifiedNotification): Promise<StreamOutcome> {
+    let event: ConnectStreamEvent;
+    try {
+      event = parseStreamEvent(notification.message, notification.attributes);
+    } catch (error) {
+      if (!(error instanceof InvalidStreamEventError)) throw error;
+      this.logger.warn(
+        { messageId: notification.messageId, reason: error.reason },
+        'not a stream item',
+      );
+      this.handled.inc({ kind: 'unknown', outcome: 'invalid' });
+      return 'invalid';
+    }
+    const outcome = await this.route(event);
+    this.handled.inc({ kind: event.kind, outcome });
+    if (outcome === 'not-ours') {
+      this.logger.debug(
+        { contactId: event.contactId, kind: event.kind },
+        'stream item of another contact',
+      );
+    }
+    return outcome;
+  }
+
+  private async route(event: ConnectStreamEvent): Promise<StreamOutcome> {
+    const conversation = await this.find(event);
+    if (!conversation) return 'not-ours';
+    const live =
+      conversation.state === 'active' && conversation.initialContactId === event.initialContactId;
+    if (live && !conversation.contactIds.includes(event.contactId)) {
+      await this.store.addContactId(conversation.id, event.contactId);
+      await this.trace.append(conversation.id, {
+        event: 'contact-transferred',
+        contactId: event.contactId,
+      });
+    }
+    switch (event.kind) {
+      case 'message':
+      case 'attachment':
+        return this.forward(conversation, event);
+      case 'participant-joined':
+        return live && event.participantRole === 'AGENT'
+          ? this.notice(conversation, event, this.config.notices.agentJoined, event.displayName)
+          : 'ignored';
+      case 'chat-ended':
+        if (!live) return 'stale-contact';
+        return this.queue(conversation, event, {
+          kind: 'end',
+          itemId: event.id,
+          initialContactId: event.initialContactId,
+          contactId: event.contactId,
+          notice: this.config.notices.chatEnded,
+        });
+      default:
+        return 'ignored';
+    }
+  }
+
+  private async find(event: ConnectStreamEvent): Promise<Conversation | undefined> {
+    const id =
+      (await this.store.idByContactId(event.initialContactId)) ??
+      (await this.store.idByContactId(event.contactId));
+    return id === undefined ? undefined : this.conversations.readConversation(id);
+  }
+
+  private async forward(
+    conversation: Conversation,
+    event: ConnectStreamEvent,
+  ): Promise<StreamOutcome> {
+    if (!isForCustomer(event)) return 'not-for-customer';
+    if (event.kind === 'message' && !TEXT_TYPES.has(event.contentType)) {
+      // Never silent: support finds why the customer did not get it.
+      await this.trace.append(conversation.id, {
+        event: 'dropped',
+        direction: 'outbound',
+        connectMessageId: event.id,
+        reason: `content type ${event.contentType.slice(0, 100)} cannot be sent to the customer`,
+      });
+      return 'unsupported-content';
+    }
+    return this.queue(conversation, event, {
+      kind: 'message',
+      itemId: event.id,
+      contactId: event.contactId,
+      text: event.content,
+      contentType: event.kind === 'message' ? event.contentType : 'text/plain',
+      attachments: event.attachments.map(({ attachmentId, name, contentType }) => ({
+        attachmentId,
+        name,
+        contentType,
+      })),
+    });
+  }
+
+  private notice(
+    conversation: Conversation,
+    event: ConnectStreamEvent,
+    template: string | undefined,
+    name = 'An agent',
+  ): Promise<StreamOutcome> | StreamOutcome {
+    if (!template) return 'ignored';
+    return this.queue(conversation, event, {
+      kind: 'message',
+      itemId: event.id,
+      contactId: event.contactId,
+      text: template.replaceAll('{name}', name),
+      contentType: 'text/plain',
+      attachments: [],
+    });
+  }
+
+  private async queue(
+    conversation: Conversation,
+    event: ConnectStreamEvent,
+    item: OutboundItem,
+  ): Promise<StreamOutcome> {
+    const status = await this.outbound.accept(conversation.id, item, event.absoluteTime);
+    return status === 'accepted' ? 'queued' : 'duplicate';
+  }
+}
