@@ -18,7 +18,7 @@ function runSandboxCheck(env: NodeJS.ProcessEnv): Promise<{ code: number | null;
 }
 
 describe('npm run sandbox', () => {
-  it('starts Redis, the emulator, the fake providers and a ready bridge, and reports their addresses', async () => {
+  it('starts every part, reports their addresses and plays a two-way conversation to its end and a new contact', async () => {
     const { code, output } = await runSandboxCheck({});
     expect(output).toMatch(/bridge\s+http:\/\/127\.0\.0\.1:\d+ {2}\(ready\)/);
     expect(output).toMatch(/redis\s+redis:\/\/127\.0\.0\.1:\d+/);
@@ -29,6 +29,14 @@ describe('npm run sandbox', () => {
     expect(output).toMatch(/CUSTOMER Ada: "Hi! My order #1042 has not arrived yet\."/);
     expect(output).toMatch(/CUSTOMER Ada: "It was due on Monday\."/);
     expect(output).toMatch(/SYSTEM SYSTEM_MESSAGE: "Thanks for reaching out/);
+    expect(output).toContain('customer  ← Sam has joined the chat.');
+    expect(output).toContain(
+      'customer  ← Sorry about that, Ada. It left our warehouse today; it arrives tomorrow.',
+    );
+    expect(output).toMatch(/CUSTOMER Ada: "Great, thank you!"/);
+    expect(output).toContain('customer  ← The chat has ended. Write again any time.');
+    expect(output).toMatch(/a new contact started: \S+ \(the first was \S+\)/);
+    expect(output).toMatch(/CUSTOMER Ada: "One more thing: can I change the delivery address\?"/);
     expect(code).toBe(0);
   });
 

@@ -1,7 +1,8 @@
 import { BridgeProcess } from './bridge-process';
 import { ConnectEmulator } from './emulator';
 import { freePort } from './ports';
-import { FakeTwilio, FakeWhatsApp } from './providers';
+import { FakeGenericApp, FakeTwilio, FakeWhatsApp } from './providers';
+import { eventually } from './eventually';
 import { RedisServer } from './redis-server';
 
 export const SANDBOX_CREDENTIALS = {
@@ -31,6 +32,8 @@ export class Sandbox {
     readonly emulator: ConnectEmulator,
     readonly twilio: FakeTwilio,
     readonly whatsapp: FakeWhatsApp,
+    /** The in-house app on the generic channel: receives what agents write to its customers. */
+    readonly genericApp: FakeGenericApp,
     readonly bridge: BridgeProcess,
   ) {}
 
@@ -47,15 +50,41 @@ export class Sandbox {
     const whatsapp = await FakeWhatsApp.start({
       accessToken: SANDBOX_CREDENTIALS.whatsappAccessToken,
     });
+    const genericApp = await FakeGenericApp.start({
+      secret: SANDBOX_CREDENTIALS.genericWebhookSecret,
+    });
     const port = options.bridgePort || (await freePort());
-    const env = bridgeEnvironment({ port, redisUrl, emulator, twilio, whatsapp, options });
+    const env = bridgeEnvironment({
+      port,
+      redisUrl,
+      emulator,
+      twilio,
+      whatsapp,
+      genericApp,
+      options,
+    });
     const bridge = await BridgeProcess.start(env, options.onBridgeLine);
-    return new Sandbox(redisUrl, redisServer, emulator, twilio, whatsapp, bridge);
+    // The bridge subscribes itself to the streaming topic at start; agent messages reach it
+    // once SNS has its confirmation.
+    await eventually(
+      'the bridge subscribed to the streaming topic',
+      () =>
+        emulator.sns
+          .subscriptionsOf(emulator.topicArn)
+          .some((subscription) => subscription.status === 'confirmed'),
+      30_000,
+    );
+    return new Sandbox(redisUrl, redisServer, emulator, twilio, whatsapp, genericApp, bridge);
   }
 
   async close(): Promise<void> {
     await this.bridge.stop('SIGTERM');
-    await Promise.all([this.emulator.close(), this.twilio.close(), this.whatsapp.close()]);
+    await Promise.all([
+      this.emulator.close(),
+      this.twilio.close(),
+      this.whatsapp.close(),
+      this.genericApp.close(),
+    ]);
     await this.redisServer?.destroy();
   }
 }
@@ -66,6 +95,7 @@ function bridgeEnvironment(parts: {
   emulator: ConnectEmulator;
   twilio: FakeTwilio;
   whatsapp: FakeWhatsApp;
+  genericApp: FakeGenericApp;
   options: SandboxOptions;
 }): NodeJS.ProcessEnv {
   const { emulator, options } = parts;
@@ -77,6 +107,9 @@ function bridgeEnvironment(parts: {
     PUBLIC_BASE_URL: `http://127.0.0.1:${parts.port}`,
     REDIS_URL: parts.redisUrl,
     ...emulator.bridgeEnvironment(),
+    SNS_SUBSCRIBE_ON_START: 'true',
+    AGENT_JOINED_MESSAGE: '{name} has joined the chat.',
+    CHAT_ENDED_MESSAGE: 'The chat has ended. Write again any time.',
     TWILIO_ACCOUNT_SID: SANDBOX_CREDENTIALS.twilioAccountSid,
     TWILIO_AUTH_TOKEN: SANDBOX_CREDENTIALS.twilioAuthToken,
     TWILIO_API_BASE_URL: parts.twilio.url,
@@ -86,5 +119,6 @@ function bridgeEnvironment(parts: {
     WHATSAPP_GRAPH_API_BASE_URL: parts.whatsapp.url,
     ADMIN_API_TOKEN: SANDBOX_CREDENTIALS.adminApiToken,
     GENERIC_WEBHOOK_SECRET: SANDBOX_CREDENTIALS.genericWebhookSecret,
+    GENERIC_CALLBACK_URL: parts.genericApp.callbackUrl,
   };
 }
