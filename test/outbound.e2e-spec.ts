@@ -294,6 +294,15 @@ describe('Connect → customer through SNS and the generic channel', () => {
     }
     await settled();
     expect(textsOf(customer)).toEqual([JOINED, 'genuine']);
+    const metrics = await (await fetch(`${bridge.url}/metrics`)).text();
+    for (const reason of [
+      'signature-mismatch',
+      'certificate-url-not-allowed',
+      'topic-not-allowed',
+    ]) {
+      expect(metrics).toContain(`sns_messages_total{type="unverified",outcome="${reason}"} 1`);
+    }
+    expect(metrics).toMatch(/connect_stream_events_total\{kind="message",outcome="queued"\} \d+/);
   });
 
   it('keeps sending after a transfer, and sends the disconnect flow after the agent left', async () => {

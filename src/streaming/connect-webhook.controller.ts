@@ -10,7 +10,7 @@ import {
   ServiceUnavailableException,
 } from '@nestjs/common';
 import type { Request } from 'express';
-import { Counter } from 'prom-client';
+import type { Counter } from 'prom-client';
 import { Metrics } from '../ops';
 import { SnsMessageVerifier } from './sns-message-verifier';
 import { SnsRejection } from './sns-rejection';
@@ -45,12 +45,11 @@ export class ConnectWebhookController {
     private readonly events: StreamEventHandler,
     metrics: Metrics,
   ) {
-    this.received = new Counter({
-      name: 'sns_messages_total',
-      help: 'SNS messages received on /webhooks/connect, by type and outcome',
-      labelNames: ['type', 'outcome'] as const,
-      registers: [metrics.registry],
-    });
+    this.received = metrics.counter(
+      'sns_messages_total',
+      'SNS messages received on /webhooks/connect, by type and outcome',
+      ['type', 'outcome'],
+    );
   }
 
   @Post('connect')

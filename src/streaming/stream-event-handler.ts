@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { Counter } from 'prom-client';
+import type { Counter } from 'prom-client';
 import { AppConfig } from '../config';
 import {
   type Conversation,
@@ -49,12 +49,11 @@ export class StreamEventHandler {
     private readonly outbound: OutboundIntake,
     metrics: Metrics,
   ) {
-    this.handled = new Counter({
-      name: 'connect_stream_events_total',
-      help: 'Connect stream items received over SNS, by kind and what became of them',
-      labelNames: ['kind', 'outcome'] as const,
-      registers: [metrics.registry],
-    });
+    this.handled = metrics.counter(
+      'connect_stream_events_total',
+      'Connect stream items received over SNS, by kind and what became of them',
+      ['kind', 'outcome'],
+    );
   }
 
   async handle(notification: VerifiedNotification): Promise<StreamOutcome> {
