@@ -111,7 +111,9 @@ describe('the Connect emulator through the AWS SDK', () => {
 
       const sent = await say(connection.ConnectionCredentials!.ConnectionToken!, 'hello');
       expect(sent.Id).toBeTruthy();
-      expect(sent.AbsoluteTime).toBe('2026-11-21T10:00:00.000Z');
+      // The clock stands still here; items still get strictly increasing times (the customer's
+      // participant.joined event took the first millisecond).
+      expect(sent.AbsoluteTime).toBe('2026-11-21T10:00:00.001Z');
 
       const contact = await agent.contact(chat.ContactId!);
       expect(contact.attributes).toEqual({ channel: 'sms' });
