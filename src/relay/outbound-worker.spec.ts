@@ -1,0 +1,186 @@
+import type { Queue } from 'bullmq';
+import {
+  type ChannelAdapter,
+  type ChannelCapabilities,
+  ChannelRegistry,
+  ChannelSendError,
+  type OutboundMessage,
+} from '../channels/outbound';
+import { AppConfig } from '../config';
+import type { Conversation, ConversationService, ConversationTrace } from '../conversations';
+import type { RedisConnections, RedisKeys } from '../redis';
+import type { LaneMessage } from './conversation-lanes';
+import type { LaneJob } from './lane-worker';
+import type { OutboundItem } from './outbound-item';
+import type { OutboundLanes } from './outbound-lanes';
+import { OutboundWorker } from './outbound-worker';
+
+const config = AppConfig.fromEnv({
+  AWS_REGION: 'us-east-1',
+  CONNECT_INSTANCE_ID: 'instance-1',
+  CONNECT_CONTACT_FLOW_ID: 'flow-1',
+  CONNECT_STREAMING_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:stream',
+});
+
+const conversation = {
+  id: 'conv-1',
+  state: 'active',
+  channel: 'generic:app',
+  customerAddress: '+15550001111',
+  businessAddress: '+15559990000',
+  initialContactId: 'contact-1',
+  contactId: 'contact-1',
+} as Conversation;
+
+const job: LaneJob = { messageId: 'item-1', conversationId: 'conv-1' };
+
+function setUp(options: {
+  capabilities?: Partial<ChannelCapabilities>;
+  link?: { url: string; expiresAt: number };
+  conversation?: Conversation;
+}) {
+  const sent: OutboundMessage[] = [];
+  const adapter = {
+    capabilities: {
+      maxTextLength: 20,
+      markdown: false,
+      attachments: true,
+      ...options.capabilities,
+    },
+    send: (message: OutboundMessage) => {
+      sent.push(message);
+      return Promise.resolve();
+    },
+  } as unknown as ChannelAdapter;
+  const endContact = jest.fn().mockResolvedValue(true);
+  const conversations = {
+    readConversation: () =>
+      Promise.resolve('conversation' in options ? options.conversation : conversation),
+    attachmentLink: () => Promise.resolve(options.link),
+    endContact,
+  } as unknown as ConversationService;
+  const trace = { append: () => Promise.resolve() } as unknown as ConversationTrace;
+  const registry = { adapterFor: () => adapter } as unknown as ChannelRegistry;
+  const worker = new OutboundWorker(
+    config,
+    {} as RedisConnections,
+    {} as RedisKeys,
+    {} as OutboundLanes,
+    conversations,
+    trace,
+    registry,
+    { name: 'outbound' } as Queue<LaneJob>,
+  );
+  const parts: number[] = [];
+  const deliver = (item: OutboundItem, partsDone = 0) => {
+    const message: LaneMessage<OutboundItem> = { payload: item, acceptedAt: 0, partsDone };
+    return worker.deliver(job, message, (done) => {
+      parts.push(done);
+      return Promise.resolve();
+    });
+  };
+  return { worker, sent, parts, deliver, endContact };
+}
+
+const text = (content: string, contentType = 'text/plain'): OutboundItem => ({
+  kind: 'message',
+  itemId: 'item-1',
+  contactId: 'contact-1',
+  text: content,
+  contentType,
+  attachments: [],
+});
+
+describe('OutboundWorker', () => {
+  it('reduces markdown to plain text for a channel without markdown, and keeps it for one with', async () => {
+    const plain = setUp({ capabilities: { maxTextLength: 100 } });
+    await plain.deliver(text('**Hello** _there_', 'text/markdown'));
+    expect(plain.sent.map((m) => m.text)).toEqual(['Hello there']);
+
+    const rich = setUp({ capabilities: { maxTextLength: 100, markdown: true } });
+    await rich.deliver(text('**Hello** _there_', 'text/markdown'));
+    expect(rich.sent.map((m) => m.text)).toEqual(['**Hello** _there_']);
+
+    await plain.deliver(text('2 * 3 = 6, **not** markdown'));
+    expect(plain.sent[1].text).toBe('2 * 3 = 6, **not** markdown');
+  });
+
+  it("splits text to the channel's limit with stable part ids, and resumes after the parts sent", async () => {
+    const { sent, parts, deliver } = setUp({});
+    await deliver(text('one two three four five six seven eight'));
+    expect(sent.map((m) => [m.id, m.text])).toEqual([
+      ['item-1/1', 'one two three four'],
+      ['item-1/2', 'five six seven eight'],
+    ]);
+    expect(sent[0]).toMatchObject({
+      channel: 'generic:app',
+      customerAddress: '+15550001111',
+      businessAddress: '+15559990000',
+    });
+    expect(parts).toEqual([1, 2]);
+
+    const resumed = setUp({});
+    await resumed.deliver(text('one two three four five six seven eight'), 1);
+    expect(resumed.sent.map((m) => m.id)).toEqual(['item-1/2']);
+  });
+
+  it('sends an agent file by URL, as a link where the channel carries no files, and says so when it cannot be fetched', async () => {
+    const file: OutboundItem = {
+      kind: 'message',
+      itemId: 'item-1',
+      contactId: 'contact-1',
+      contentType: 'text/plain',
+      attachments: [{ attachmentId: 'a-1', name: 'invoice.pdf', contentType: 'application/pdf' }],
+    };
+    const link = { url: 'https://files.example.com/a-1', expiresAt: Date.now() + 60_000 };
+
+    const byUrl = setUp({ link });
+    await byUrl.deliver(file);
+    expect(byUrl.sent).toEqual([
+      expect.objectContaining({
+        id: 'item-1',
+        attachments: [{ url: link.url, contentType: 'application/pdf', name: 'invoice.pdf' }],
+      }),
+    ]);
+
+    const asText = setUp({ link, capabilities: { attachments: false } });
+    await asText.deliver(file);
+    expect(asText.sent.map((m) => [m.text, m.attachments])).toEqual([
+      ['invoice.pdf: https://files.example.com/a-1', []],
+    ]);
+
+    const gone = setUp({});
+    await gone.deliver(file);
+    expect(gone.sent.map((m) => m.text)).toEqual(['A file could not be delivered: invoice.pdf']);
+  });
+
+  it('ends the contact in its turn, and sends the chat-ended text only when one is set', async () => {
+    const end = (notice?: string): OutboundItem => ({
+      kind: 'end',
+      itemId: 'end-1',
+      initialContactId: 'contact-1',
+      contactId: 'contact-1',
+      notice,
+    });
+    const silent = setUp({ capabilities: { maxTextLength: 100 } });
+    await silent.deliver(end());
+    expect(silent.endContact).toHaveBeenCalledWith('conv-1', 'contact-1');
+    expect(silent.sent).toEqual([]);
+
+    const told = setUp({ capabilities: { maxTextLength: 100 } });
+    await told.deliver(end('The chat has ended.'));
+    expect(told.sent.map((m) => [m.id, m.text])).toEqual([['end-1', 'The chat has ended.']]);
+  });
+
+  it('tells passing refusals from final ones', async () => {
+    const { worker } = setUp({});
+    expect(worker.isPermanent(new ChannelSendError(true, 'HTTP 503', 503))).toBe(false);
+    expect(worker.isPermanent(new ChannelSendError(false, 'HTTP 400', 400))).toBe(true);
+    expect(worker.isPermanent(new Error('socket hang up'))).toBe(false);
+
+    const orphan = setUp({ conversation: undefined });
+    const error = await orphan.deliver(text('hi')).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(Error);
+    expect(orphan.worker.isPermanent(error)).toBe(true);
+  });
+});
