@@ -2,7 +2,11 @@ import { markdownToPlainText } from './plain-text';
 
 describe('markdownToPlainText', () => {
   it.each([
-    ['bold and italic', '**Good news:** your *order* has __shipped__', 'Good news: your order has shipped'],
+    [
+      'bold and italic',
+      '**Good news:** your *order* has __shipped__',
+      'Good news: your order has shipped',
+    ],
     ['underscore emphasis', 'this is _really_ it', 'this is really it'],
     ['strikethrough', 'price ~~£20~~ £15', 'price £20 £15'],
     ['an ATX heading', '# Your order\n\nIt is on its way.', 'Your order\n\nIt is on its way.'],
@@ -53,5 +57,16 @@ describe('markdownToPlainText', () => {
 
   it('trims surrounding whitespace', () => {
     expect(markdownToPlainText('\n  **Thanks!**  \n\n')).toBe('Thanks!');
+  });
+  it('keeps comparisons that are not HTML tags, and drops tags', () => {
+    expect(markdownToPlainText('3 < 4 and 5 > 2')).toBe('3 < 4 and 5 > 2');
+    expect(markdownToPlainText('a <b>bold</b> move <= 10')).toBe('a bold move <= 10');
+  });
+
+  it('turns an e-mail autolink into the address', () => {
+    expect(markdownToPlainText('write to <mailto:help@example.com>')).toBe(
+      'write to help@example.com',
+    );
+    expect(markdownToPlainText('write to <help@example.com>')).toBe('write to help@example.com');
   });
 });

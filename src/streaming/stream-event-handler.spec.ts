@@ -85,7 +85,9 @@ function setUp(
   };
   const conversations = {
     readConversation: jest.fn((id: string) =>
-      Promise.resolve(id === CONVERSATION_ID ? (options.conversation ?? conversation()) : undefined),
+      Promise.resolve(
+        id === CONVERSATION_ID ? (options.conversation ?? conversation()) : undefined,
+      ),
     ),
   };
   const trace = {
