@@ -1,15 +1,12 @@
 import { Redis } from 'ioredis';
-import http from 'node:http';
 import { BridgeProcess } from '../src/sandbox/bridge-process';
 import { ConnectEmulator } from '../src/sandbox/emulator';
 import { eventually } from '../src/sandbox/eventually';
 import { sendGenericMessage } from '../src/sandbox/generic-customer';
-import { freePort } from '../src/sandbox/ports';
 import { FakeGenericApp } from '../src/sandbox/providers';
 import { RedisServer } from '../src/sandbox/redis-server';
-import { emulatedBridgeEnv } from './support/env';
-import { listenLocally, type LocalServer } from './support/local-server';
 import type { ReceivedSnsEnvelope } from './support/sns';
+import { type SnsCapture, startSnsCapture, startStreamingBridge } from './support/streaming';
 
 const SECRET = 'generic-webhook-secret-for-tests';
 const BUSINESS = '+15559990000';
@@ -23,51 +20,21 @@ describe('POST /webhooks/connect', () => {
   let emulator: ConnectEmulator;
   let redis: RedisServer;
   let app: FakeGenericApp;
-  let receiver: LocalServer;
+  let receiver: SnsCapture;
   let bridge: BridgeProcess;
-  const captured: ReceivedSnsEnvelope[] = [];
+  let captured: ReceivedSnsEnvelope[];
 
   beforeAll(async () => {
     emulator = await ConnectEmulator.start();
     redis = await RedisServer.start();
     app = await FakeGenericApp.start({ secret: SECRET });
-    receiver = await listenLocally(
-      http.createServer((req, res) => {
-        let body = '';
-        req.setEncoding('utf8');
-        req.on('data', (chunk: string) => (body += chunk));
-        req.on('end', () => {
-          const envelope = JSON.parse(body) as ReceivedSnsEnvelope;
-          captured.push(envelope);
-          if (envelope.Type === 'SubscriptionConfirmation') {
-            emulator.sns.confirmSubscription(envelope.TopicArn, envelope.Token!);
-          }
-          res.writeHead(200).end();
-        });
-      }),
-    );
-    emulator.sns.subscribe(emulator.topicArn, 'http', receiver.url);
-    const port = await freePort();
-    bridge = await BridgeProcess.start(
-      emulatedBridgeEnv(emulator, {
-        PORT: String(port),
-        PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
-        SNS_SUBSCRIBE_ON_START: 'true',
-        REDIS_URL: redis.url,
-        GENERIC_WEBHOOK_SECRET: SECRET,
-        GENERIC_CALLBACK_URL: app.callbackUrl,
-        OUTBOUND_ORDER_WINDOW_MS: '100',
-        LOG_LEVEL: 'warn',
-      }),
-    );
-    await eventually(
-      'the bridge subscribed and confirmed',
-      () =>
-        emulator.sns
-          .subscriptionsOf(emulator.topicArn)
-          .some((s) => s.endpoint === endpoint() && s.status === 'confirmed'),
-      20_000,
-    );
+    receiver = await startSnsCapture(emulator);
+    captured = receiver.envelopes;
+    bridge = await startStreamingBridge(emulator, {
+      REDIS_URL: redis.url,
+      GENERIC_WEBHOOK_SECRET: SECRET,
+      GENERIC_CALLBACK_URL: app.callbackUrl,
+    });
   });
 
   afterAll(async () => {

@@ -1,15 +1,13 @@
 import { Redis } from 'ioredis';
-import http from 'node:http';
 import { conversationIdOf } from '../src/conversations';
 import { BridgeProcess } from '../src/sandbox/bridge-process';
 import { ConnectEmulator } from '../src/sandbox/emulator';
 import { eventually } from '../src/sandbox/eventually';
 import { sendGenericMessage } from '../src/sandbox/generic-customer';
-import { freePort } from '../src/sandbox/ports';
 import { FakeGenericApp } from '../src/sandbox/providers';
-import { emulatedBridgeEnv, sharedRedisUrl } from './support/env';
-import { listenLocally, type LocalServer } from './support/local-server';
+import { sharedRedisUrl } from './support/env';
 import type { ReceivedSnsEnvelope } from './support/sns';
+import { type SnsCapture, startSnsCapture, startStreamingBridge } from './support/streaming';
 
 const SECRET = 'generic-webhook-secret-for-tests';
 const BUSINESS = '+15559990000';
@@ -18,9 +16,9 @@ describe('Connect → customer through SNS and the generic channel', () => {
   let emulator: ConnectEmulator;
   let app: FakeGenericApp;
   let bridge: BridgeProcess;
-  let receiver: LocalServer;
+  let receiver: SnsCapture;
   /** Every notification SNS delivered to a second subscriber of the topics, signed as sent. */
-  const captured: ReceivedSnsEnvelope[] = [];
+  let captured: ReceivedSnsEnvelope[];
   let otherTopicArn: string;
   let redis: Redis;
   const prefix = `outbound${Date.now()}`;
@@ -30,46 +28,15 @@ describe('Connect → customer through SNS and the generic channel', () => {
     emulator = await ConnectEmulator.start({ topicNames: ['connect-chat-stream', 'other-topic'] });
     otherTopicArn = emulator.topicArn.replace(/connect-chat-stream$/, 'other-topic');
     app = await FakeGenericApp.start({ secret: SECRET });
-    receiver = await listenLocally(
-      http.createServer((req, res) => {
-        let body = '';
-        req.setEncoding('utf8');
-        req.on('data', (chunk: string) => (body += chunk));
-        req.on('end', () => {
-          const envelope = JSON.parse(body) as ReceivedSnsEnvelope;
-          captured.push(envelope);
-          if (envelope.Type === 'SubscriptionConfirmation') {
-            emulator.sns.confirmSubscription(envelope.TopicArn, envelope.Token!);
-          }
-          res.writeHead(200).end();
-        });
-      }),
-    );
-    emulator.sns.subscribe(emulator.topicArn, 'http', receiver.url);
-    emulator.sns.subscribe(otherTopicArn, 'http', receiver.url);
-    const port = await freePort();
-    bridge = await BridgeProcess.start(
-      emulatedBridgeEnv(emulator, {
-        PORT: String(port),
-        PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
-        SNS_SUBSCRIBE_ON_START: 'true',
-        REDIS_KEY_PREFIX: prefix,
-        GENERIC_WEBHOOK_SECRET: SECRET,
-        GENERIC_CALLBACK_URL: app.callbackUrl,
-        AGENT_JOINED_MESSAGE: '{name} has joined the chat.',
-        CHAT_ENDED_MESSAGE: 'The chat has ended.',
-        OUTBOUND_ORDER_WINDOW_MS: '100',
-        LOG_LEVEL: 'warn',
-      }),
-    );
-    await eventually(
-      'the bridge subscribed and confirmed',
-      () =>
-        emulator.sns
-          .subscriptionsOf(emulator.topicArn)
-          .some((s) => s.endpoint === `${bridge.url}/webhooks/connect` && s.status === 'confirmed'),
-      20_000,
-    );
+    receiver = await startSnsCapture(emulator, [emulator.topicArn, otherTopicArn]);
+    captured = receiver.envelopes;
+    bridge = await startStreamingBridge(emulator, {
+      REDIS_KEY_PREFIX: prefix,
+      GENERIC_WEBHOOK_SECRET: SECRET,
+      GENERIC_CALLBACK_URL: app.callbackUrl,
+      AGENT_JOINED_MESSAGE: '{name} has joined the chat.',
+      CHAT_ENDED_MESSAGE: 'The chat has ended.',
+    });
     redis = new Redis(sharedRedisUrl());
   });
 
