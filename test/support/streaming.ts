@@ -64,5 +64,7 @@ export async function startStreamingBridge(
         .some((s) => s.endpoint === endpoint && s.status === 'confirmed'),
     20_000,
   );
+  // The subscription is confirmed while SNS still waits for the answer to its confirmation.
+  await emulator.sns.idle();
   return bridge;
 }
