@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { signGenericBody } from '../src/channels';
-import type { InboundJob } from '../src/relay';
+import type { LaneJob } from '../src/relay';
 import { BridgeProcess } from '../src/sandbox/bridge-process';
 import { eventually } from '../src/sandbox/eventually';
 import { RedisServer } from '../src/sandbox/redis-server';
@@ -12,7 +12,7 @@ const SECRET = 'generic-webhook-secret-for-tests';
 describe('POST /webhooks/generic/:channel', () => {
   let redis: RedisServer;
   let bridge: BridgeProcess;
-  let inbound: Queue<InboundJob>;
+  let inbound: Queue<LaneJob>;
   let reader: Redis;
 
   beforeAll(async () => {

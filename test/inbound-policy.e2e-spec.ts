@@ -1,7 +1,7 @@
 import { Queue, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { conversationIdOf } from '../src/conversations';
-import type { InboundJob } from '../src/relay';
+import type { LaneJob } from '../src/relay';
 import { BridgeProcess } from '../src/sandbox/bridge-process';
 import { eventually } from '../src/sandbox/eventually';
 import { ConnectEmulator } from '../src/sandbox/emulator';
@@ -17,7 +17,7 @@ describe('customer → Connect: policies', () => {
   let emulator: ConnectEmulator;
   let redis: RedisServer;
   let bridge: BridgeProcess | undefined;
-  let inbound: Queue<InboundJob> | undefined;
+  let inbound: Queue<LaneJob> | undefined;
 
   beforeEach(async () => {
     emulator = await ConnectEmulator.start();
@@ -38,7 +38,7 @@ describe('customer → Connect: policies', () => {
     bridge = await BridgeProcess.start(
       emulatedBridgeEnv(emulator, { REDIS_URL: redis.url, GENERIC_WEBHOOK_SECRET: SECRET, ...env }),
     );
-    inbound = new Queue<InboundJob>('inbound', { connection: { url: redis.url }, prefix: '{csb}' });
+    inbound = new Queue<LaneJob>('inbound', { connection: { url: redis.url }, prefix: '{csb}' });
     // The outage test stops Redis under this inspector too; its connection errors are expected.
     inbound.on('error', () => undefined);
     return bridge;
@@ -185,7 +185,7 @@ describe('customer → Connect: policies', () => {
       () => Promise.reject(new UnrecoverableError('job stalled more than allowable limit')),
       { connection: { url: redis.url }, prefix: '{csb}' },
     );
-    const queue = new Queue<InboundJob>('inbound', {
+    const queue = new Queue<LaneJob>('inbound', {
       connection: { url: redis.url },
       prefix: '{csb}',
     });

@@ -25,8 +25,6 @@ export function inboundJobOptions(config: AppConfig, messageId: string): JobsOpt
   };
 }
 
-export type InboundJob = LaneJob;
-
 /**
  * Stores inbound messages durably before the webhook answers 2xx. Every command fails fast
  * while Redis is away (the request connection has no offline queue), so the webhook can
@@ -38,7 +36,7 @@ export class InboundIntake {
     private readonly config: AppConfig,
     private readonly lanes: InboundLanes,
     private readonly trace: ConversationTrace,
-    @InjectQueue('inbound') private readonly queue: Queue<InboundJob>,
+    @InjectQueue('inbound') private readonly queue: Queue<LaneJob>,
   ) {}
 
   async accept(messages: InboundMessage[]): Promise<IntakeOutcome[]> {

@@ -33,20 +33,6 @@ export interface LaneWorkerOptions {
   jobOptions: (messageId: string) => JobsOptions;
 }
 
-/** What one attempt at the head of a lane does, and how its outcome is recorded. */
-export interface LaneDelivery<T> {
-  /** Delivers the message; `recordPart(n)` notes that its first n parts went out. */
-  deliver(
-    job: LaneJob,
-    message: LaneMessage<T>,
-    recordPart: (parts: number) => Promise<void>,
-  ): Promise<void>;
-  /** True when another attempt would be refused as well. */
-  isPermanent(error: unknown): boolean;
-  recordRetry(job: LaneJob, payload: T, attempt: number, reason: string): Promise<void>;
-  recordFailure(job: LaneJob, payload: T | undefined, reason: string): Promise<void>;
-}
-
 /**
  * Delivers the messages of one direction's lanes, one head at a time per conversation.
  * A message that is not at the head of its lane moves itself to the delayed set; the head,
@@ -54,9 +40,7 @@ export interface LaneDelivery<T> {
  * that can no longer settle itself (its job failed without running, e.g. after stalling twice)
  * is settled as failed by the 'failed' event or by the message waiting behind it.
  */
-export abstract class LaneWorker<T>
-  implements OnModuleInit, BeforeApplicationShutdown, LaneDelivery<T>
-{
+export abstract class LaneWorker<T> implements OnModuleInit, BeforeApplicationShutdown {
   protected readonly logger = new Logger(this.constructor.name);
   private worker?: Worker<LaneJob>;
 
@@ -67,11 +51,13 @@ export abstract class LaneWorker<T>
     private readonly options: LaneWorkerOptions,
   ) {}
 
+  /** Delivers the head of a lane; `recordPart(n)` notes that its first n parts went out. */
   abstract deliver(
     job: LaneJob,
     message: LaneMessage<T>,
     recordPart: (parts: number) => Promise<void>,
   ): Promise<void>;
+  /** True when another attempt would be refused as well. */
   abstract isPermanent(error: unknown): boolean;
   abstract recordRetry(job: LaneJob, payload: T, attempt: number, reason: string): Promise<void>;
   abstract recordFailure(job: LaneJob, payload: T | undefined, reason: string): Promise<void>;

@@ -150,12 +150,12 @@ export class StreamEventHandler {
     });
   }
 
-  private notice(
+  private async notice(
     conversation: Conversation,
     event: ConnectStreamEvent,
     template: string | undefined,
     name = 'An agent',
-  ): Promise<StreamOutcome> | StreamOutcome {
+  ): Promise<StreamOutcome> {
     if (!template) return 'ignored';
     return this.queue(conversation, event, {
       kind: 'message',
