@@ -151,6 +151,7 @@ describe('AppConfig.fromEnv', () => {
       TWILIO_ACCOUNT_SID: `AC${'a'.repeat(32)}`,
       TWILIO_AUTH_TOKEN: 'token',
       TWILIO_API_BASE_URL: 'http://127.0.0.1:4010/',
+      PUBLIC_BASE_URL: 'https://bridge.example.com',
       WHATSAPP_ACCESS_TOKEN: 'a',
       WHATSAPP_APP_SECRET: 'b',
       WHATSAPP_VERIFY_TOKEN: 'c',
@@ -161,6 +162,13 @@ describe('AppConfig.fromEnv', () => {
       apiBaseUrl: 'http://127.0.0.1:4010',
     });
     expect(config.whatsapp?.graphApiBaseUrl).toMatch(/^https:\/\/graph\.facebook\.com\/v\d+\.\d+$/);
+    expect(() =>
+      AppConfig.fromEnv({
+        ...base,
+        TWILIO_ACCOUNT_SID: `AC${'a'.repeat(32)}`,
+        TWILIO_AUTH_TOKEN: 'token',
+      }),
+    ).toThrow('PUBLIC_BASE_URL is required by the Twilio channel');
   });
 
   it('decodes the token encryption key and compiles the certificate URL pattern', () => {
@@ -188,6 +196,7 @@ describe('AppConfig.fromEnv', () => {
         ...base,
         TWILIO_ACCOUNT_SID: 'ACnot-a-sid',
         TWILIO_AUTH_TOKEN: 'super-secret',
+        PUBLIC_BASE_URL: 'https://bridge.example.com',
       });
       throw new Error('expected a ConfigError');
     } catch (error) {

@@ -162,6 +162,9 @@ const crossChecks: Check[] = [
         'is required when the other Twilio credential is set',
       );
     }
+    if (env.TWILIO_ACCOUNT_SID && !env.PUBLIC_BASE_URL) {
+      problem('PUBLIC_BASE_URL', 'is required by the Twilio channel (it signs its public URL)');
+    }
   },
   (env, problem) => {
     if (env.GENERIC_CALLBACK_URL && !env.GENERIC_WEBHOOK_SECRET) {

@@ -11,24 +11,46 @@ import type { ActiveConversation, Conversation, ConversationKey } from './conver
 import { ConversationStore } from './conversation-store';
 import { ConversationTrace } from './conversation-trace';
 import { TokenDecryptionError } from './token-cipher';
-import { fetchAttachment } from './attachment-fetch';
 import { splitText } from './split-text';
+
+/** A file a customer sent, as the channel names it. */
+export interface CustomerFile {
+  /** Where the channel fetches it: a URL, or the provider's media id. */
+  source: string;
+  contentType: string;
+  name?: string;
+}
+
+/** A customer's file as fetched, or why it cannot be had. */
+export interface FetchedFile {
+  content?: Buffer;
+  contentType?: string;
+  /** Why the file cannot be delivered, in words for the agent; set when `content` is not. */
+  refusal?: string;
+}
+
+/**
+ * Fetches a customer's file through its channel. A passing failure (network, 5xx) throws so the
+ * relay retries; a file that can never be had comes back with a `refusal`.
+ */
+export type FileDownloader = (file: CustomerFile) => Promise<FetchedFile>;
 
 /** What the relay hands over: one customer message, already stored and in its turn. */
 export interface CustomerMessage extends ConversationKey {
-  /** `sms`, `whatsapp`, `generic:<name>`. */
+  /** `<provider>:<medium>`: `twilio:sms`, `twilio:whatsapp`, `meta:whatsapp`, `generic:<name>`. */
   channel: string;
   /** The provider's stable id of the message: the key for deduplication and ClientTokens. */
   providerMessageId: string;
   displayName?: string;
   text?: string;
-  attachments: { url: string; contentType: string; name?: string }[];
+  attachments: CustomerFile[];
 }
 
 /** A message being delivered: the relay's id for it (stable across retries) and its content. */
 interface Delivery {
   messageId: string;
   message: CustomerMessage;
+  download: FileDownloader;
 }
 
 const TEXT_LIMIT = 1024;
@@ -60,8 +82,9 @@ export class ConversationService {
     conversationId: string,
     messageId: string,
     message: CustomerMessage,
+    download: FileDownloader,
   ): Promise<void> {
-    const delivery: Delivery = { messageId, message };
+    const delivery: Delivery = { messageId, message, download };
     let conversation = await this.liveConversation(conversationId, messageId, message);
     const parts = splitText(message.text ?? '', TEXT_LIMIT);
     for (const [index, content] of parts.entries()) {
@@ -240,12 +263,12 @@ export class ConversationService {
   private async sendAttachment(
     conversation: ActiveConversation,
     delivery: Delivery,
-    attachment: CustomerMessage['attachments'][number],
+    attachment: CustomerFile,
     ids: { clientToken: string },
   ): Promise<ActiveConversation> {
     const { message } = delivery;
     const name = attachment.name ?? defaultName(attachment.contentType);
-    const fetched = await fetchAttachment(attachment.url);
+    const fetched = await delivery.download(attachment);
     let refusal = fetched.refusal;
     // The upload may refresh credentials or move to a new contact before Connect refuses the
     // file: the notice must go to the conversation as it is then, not as it was.

@@ -83,6 +83,12 @@ export class ConversationStore {
     );
   }
 
+  /** Whether the conversation has a record, without reading (and decrypting) it. */
+  async exists(id: string): Promise<boolean> {
+    const found = await this.call('exists', id, () => this.redis.exists(this.keys.record(id)));
+    return found === 1;
+  }
+
   /** By InitialContactId or any ContactId seen; ended conversations stay findable for their grace period. */
   async findByContactId(contactId: string): Promise<Conversation | undefined> {
     const id = await this.idByContactId(contactId);

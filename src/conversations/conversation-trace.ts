@@ -13,6 +13,7 @@ export type TraceEventType =
   | 'contact-started'
   | 'sent'
   | 'delivered'
+  | 'status'
   | 'retried'
   | 'failed'
   | 'dropped'
@@ -33,13 +34,21 @@ export interface TraceEvent {
   parts?: number;
   attempt?: number;
   reason?: string;
+  /** The provider's state of a sent message (`status` events): sent, delivered, read, failed… */
+  status?: string;
   /** A customer or business address, stored masked. */
   address?: string;
 }
 
 export type NewTraceEvent = Omit<TraceEvent, 'at'> & { at?: number };
 
-const TEXT_FIELDS = ['direction', 'providerMessageId', 'connectMessageId', 'contactId'] as const;
+const TEXT_FIELDS = [
+  'direction',
+  'providerMessageId',
+  'connectMessageId',
+  'contactId',
+  'status',
+] as const;
 const NUMBER_FIELDS = ['part', 'parts', 'attempt'] as const;
 
 /**

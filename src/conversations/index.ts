@@ -29,5 +29,11 @@ export {
 } from './conversation-trace';
 export { ConversationsModule } from './conversations.module';
 export { TokenCipher, TokenDecryptionError } from './token-cipher';
-export { ConversationService, type CustomerMessage } from './conversation-service';
+export {
+  type CustomerFile,
+  type CustomerMessage,
+  ConversationService,
+  type FetchedFile,
+  type FileDownloader,
+} from './conversation-service';
 export { splitText } from './split-text';

@@ -6,4 +6,3 @@ export interface InboundMessage extends CustomerMessage {
   receivedAt: number;
 }
 
-export type InboundAttachment = CustomerMessage['attachments'][number];

@@ -1,9 +1,10 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable } from '@nestjs/common';
 import type { Queue } from 'bullmq';
+import { ChannelRegistry } from '../channels/outbound';
 import { AppConfig } from '../config';
 import { ConnectRejectedError } from '../connect';
-import { ConversationService } from '../conversations';
+import { ConversationService, type FileDownloader } from '../conversations';
 import { RedisConnections, RedisKeys } from '../redis';
 import type { LaneMessage } from './conversation-lanes';
 import { inboundJobOptions } from './inbound-intake';
@@ -20,6 +21,7 @@ export class InboundWorker extends LaneWorker<InboundMessage> {
     keys: RedisKeys,
     lanes: InboundLanes,
     private readonly conversations: ConversationService,
+    private readonly channels: ChannelRegistry,
     @InjectQueue('inbound') queue: Queue<LaneJob>,
   ) {
     super(connections, keys, lanes, {
@@ -31,7 +33,13 @@ export class InboundWorker extends LaneWorker<InboundMessage> {
   }
 
   deliver(job: LaneJob, message: LaneMessage<InboundMessage>): Promise<void> {
-    return this.conversations.deliver(job.conversationId, job.messageId, message.payload);
+    const { payload } = message;
+    return this.conversations.deliver(
+      job.conversationId,
+      job.messageId,
+      payload,
+      this.downloaderFor(payload.channel),
+    );
   }
 
   isPermanent(error: unknown): boolean {
@@ -44,5 +52,15 @@ export class InboundWorker extends LaneWorker<InboundMessage> {
 
   async recordFailure(job: LaneJob, payload: InboundMessage | undefined, reason: string) {
     if (payload) await this.conversations.recordFailure(job.conversationId, payload, reason);
+  }
+
+  /** A channel switched off since the message came in can no longer fetch its files: the agent is told. */
+  private downloaderFor(channel: string): FileDownloader {
+    try {
+      const adapter = this.channels.adapterFor(channel);
+      return (file) => adapter.download(file);
+    } catch {
+      return () => Promise.resolve({ refusal: `the ${channel} channel is not enabled` });
+    }
   }
 }

@@ -2,6 +2,6 @@ export { QUEUES, type QueueName } from './queues';
 export { RelayModule } from './relay.module';
 export { InboundIntake, type IntakeOutcome } from './inbound-intake';
 export type { LaneJob } from './lane-worker';
-export type { InboundAttachment, InboundMessage } from './inbound-message';
+export type { InboundMessage } from './inbound-message';
 export { OutboundIntake } from './outbound-intake';
 export type { AgentAttachment, OutboundItem } from './outbound-item';

@@ -49,7 +49,7 @@ function setUp(options: {
     },
     send: (message: OutboundMessage) => {
       sent.push(message);
-      return Promise.resolve();
+      return Promise.resolve({ providerMessageId: `provider-${message.id}` });
     },
   } as unknown as ChannelAdapter;
   const endContact = jest.fn().mockResolvedValue(true);

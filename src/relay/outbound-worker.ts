@@ -71,12 +71,13 @@ export class OutboundWorker extends LaneWorker<OutboundItem> {
     const adapter = this.adapterOf(conversation);
     const sends = await this.compose(conversation, item, adapter);
     for (let index = message.partsDone; index < sends.length; index++) {
-      await adapter.send(sends[index]);
+      const receipt = await adapter.send(sends[index]);
       await recordPart(index + 1);
       await this.trace.append(conversation.id, {
         event: 'delivered',
         direction: 'outbound',
         connectMessageId: item.itemId,
+        providerMessageId: receipt.providerMessageId,
         part: index + 1,
         parts: sends.length,
       });

@@ -2,15 +2,18 @@ import { Injectable } from '@nestjs/common';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { AppConfig } from '../../config';
-import type { InboundMessage } from '../../relay';
+import type { CustomerFile, FetchedFile } from '../../conversations';
 import {
   type ChannelAdapter,
   type ChannelCapabilities,
   ChannelSendError,
   InvalidWebhookError,
   type OutboundMessage,
+  type SendReceipt,
+  type WebhookContent,
   type WebhookRequest,
 } from '../channel-adapter';
+import { downloadFile } from '../file-download';
 
 const SEND_TIMEOUT_MS = 15_000;
 
@@ -70,7 +73,7 @@ export class GenericChannel implements ChannelAdapter {
     return given.length === expected.length && timingSafeEqual(given, expected);
   }
 
-  parse(request: WebhookRequest, receivedAt: number): InboundMessage[] {
+  parse(request: WebhookRequest, receivedAt: number): WebhookContent {
     const name = request.params.channel ?? '';
     if (!CHANNEL_NAME.test(name)) {
       throw new InvalidWebhookError('channel must be 1-32 lowercase letters, digits or "-"');
@@ -84,22 +87,26 @@ export class GenericChannel implements ChannelAdapter {
     if (!body.text?.trim() && !body.attachments?.length) {
       throw new InvalidWebhookError('a message needs text or at least one attachment');
     }
-    return [
-      {
-        channel: `generic:${name}`,
-        providerMessageId: body.messageId,
-        customerAddress: body.from,
-        businessAddress: body.to,
-        displayName: body.displayName,
-        text: body.text,
-        attachments: body.attachments ?? [],
-        receivedAt,
-      },
-    ];
+    const message = {
+      channel: `generic:${name}`,
+      providerMessageId: body.messageId,
+      customerAddress: body.from,
+      businessAddress: body.to,
+      displayName: body.displayName,
+      text: body.text,
+      attachments: (body.attachments ?? []).map(({ url, ...file }) => ({ source: url, ...file })),
+      receivedAt,
+    };
+    return { messages: [message], statuses: [] };
+  }
+
+  /** The app hands over public (or pre-signed) URLs. */
+  download(file: CustomerFile): Promise<FetchedFile> {
+    return downloadFile(file.source);
   }
 
   /** POSTs the message to GENERIC_CALLBACK_URL, signed like the webhooks. */
-  async send(message: OutboundMessage): Promise<void> {
+  async send(message: OutboundMessage): Promise<SendReceipt> {
     const generic = this.config.generic;
     if (!generic?.callbackUrl) {
       throw new ChannelSendError(false, 'GENERIC_CALLBACK_URL is not set');
@@ -127,7 +134,7 @@ export class GenericChannel implements ChannelAdapter {
       throw new ChannelSendError(true, `the callback did not answer: ${(error as Error).message}`);
     }
     await res.body?.cancel();
-    if (res.ok) return;
+    if (res.ok) return { providerMessageId: message.id };
     const retryable = res.status === 429 || res.status >= 500;
     throw new ChannelSendError(retryable, `the callback answered HTTP ${res.status}`, res.status);
   }

@@ -1,22 +1,21 @@
+import type { FetchedFile } from '../conversations';
+
 /** Connect's limit for one attachment. */
 export const MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024;
 const FETCH_TIMEOUT_MS = 30_000;
 const TOO_LARGE = 'it is larger than 20 MB';
 
-export interface FetchedAttachment {
-  content?: Buffer;
-  contentType?: string;
-  /** Why the file cannot be delivered, in words for the agent; set when `content` is not. */
-  refusal?: string;
-}
-
 /**
- * Downloads a customer's file. A file that cannot be had for good (4xx, over 20 MB) comes back
- * as a refusal; a passing failure (network, 5xx) throws, so the relay retries. The body is
- * read up to the limit and no further, whatever the server declares.
+ * Downloads a customer's file, with the provider's credentials in `headers` where it needs them.
+ * A file that cannot be had for good (4xx, over 20 MB) comes back as a refusal; a passing
+ * failure (network, 5xx) throws, so the relay retries. The body is read up to the limit and no
+ * further, whatever the server declares.
  */
-export async function fetchAttachment(url: string): Promise<FetchedAttachment> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
+export async function downloadFile(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<FetchedFile> {
+  const res = await fetch(url, { headers, signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
   if (!res.ok) {
     await res.body?.cancel();
     if (res.status >= 500 || res.status === 429) {

@@ -1,8 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { fetchAttachment, MAX_ATTACHMENT_BYTES } from './attachment-fetch';
+import { downloadFile, MAX_ATTACHMENT_BYTES } from './file-download';
 
-describe('fetchAttachment', () => {
+describe('downloadFile', () => {
   let server: Server;
   let url: string;
 
@@ -23,6 +23,10 @@ describe('fetchAttachment', () => {
         res.end(Buffer.alloc(10));
       } else if (req.url === '/busy') res.writeHead(503).end();
       else if (req.url === '/empty') res.writeHead(200).end();
+      else if (req.url === '/private') {
+        if (req.headers.authorization === 'Bearer let-me-in') res.writeHead(200).end('secret');
+        else res.writeHead(401).end();
+      }
       else res.writeHead(404).end();
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -35,25 +39,33 @@ describe('fetchAttachment', () => {
   });
 
   it('downloads the file with its media type', async () => {
-    const fetched = await fetchAttachment(`${url}/photo.jpg`);
+    const fetched = await downloadFile(`${url}/photo.jpg`);
     expect(fetched.content?.toString()).toBe('jpeg');
     expect(fetched.contentType).toBe('image/jpeg');
     expect(fetched.refusal).toBeUndefined();
   });
 
+  it('sends the headers it is given, for providers that want credentials', async () => {
+    expect(await downloadFile(`${url}/private`)).toEqual({
+      refusal: 'it could not be fetched (HTTP 401)',
+    });
+    const fetched = await downloadFile(`${url}/private`, { authorization: 'Bearer let-me-in' });
+    expect(fetched.content?.toString()).toBe('secret');
+  });
+
   it('refuses for good what cannot be delivered, in words for the agent', async () => {
-    expect(await fetchAttachment(`${url}/huge`)).toEqual({ refusal: 'it is larger than 20 MB' });
-    expect(await fetchAttachment(`${url}/undeclared`)).toEqual({
+    expect(await downloadFile(`${url}/huge`)).toEqual({ refusal: 'it is larger than 20 MB' });
+    expect(await downloadFile(`${url}/undeclared`)).toEqual({
       refusal: 'it is larger than 20 MB',
     });
-    expect(await fetchAttachment(`${url}/gone`)).toEqual({
+    expect(await downloadFile(`${url}/gone`)).toEqual({
       refusal: 'it could not be fetched (HTTP 404)',
     });
-    expect(await fetchAttachment(`${url}/empty`)).toEqual({ refusal: 'it is empty' });
+    expect(await downloadFile(`${url}/empty`)).toEqual({ refusal: 'it is empty' });
   });
 
   it('throws on a passing failure, so that the relay retries', async () => {
-    await expect(fetchAttachment(`${url}/busy`)).rejects.toThrow('HTTP 503');
-    await expect(fetchAttachment('http://127.0.0.1:9/x')).rejects.toThrow();
+    await expect(downloadFile(`${url}/busy`)).rejects.toThrow('HTTP 503');
+    await expect(downloadFile('http://127.0.0.1:9/x')).rejects.toThrow();
   });
 });
