@@ -4,9 +4,12 @@ import { sharedRedisUrl } from './support/env';
 
 const RUN_SANDBOX = join(__dirname, '..', 'dist', 'sandbox', 'run-sandbox.js');
 
-function runSandboxCheck(env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {
+function runSandboxCheck(
+  env: NodeJS.ProcessEnv,
+  args: string[] = [],
+): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [RUN_SANDBOX, '--check'], {
+    const child = spawn(process.execPath, [RUN_SANDBOX, '--check', ...args], {
       env: { PATH: process.env.PATH, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -25,18 +28,8 @@ describe('npm run sandbox', () => {
     expect(output).toMatch(/Connect emulator\s+http:\/\/127\.0\.0\.1:\d+/);
     expect(output).toMatch(/fake Twilio API\s+http:\/\/127\.0\.0\.1:\d+/);
     expect(output).toMatch(/fake WhatsApp Graph API\s+http:\/\/127\.0\.0\.1:\d+/);
-    expect(output).toContain('the agent side of the Connect emulator received:');
-    expect(output).toMatch(/CUSTOMER Ada: "Hi! My order #1042 has not arrived yet\."/);
-    expect(output).toMatch(/CUSTOMER Ada: "It was due on Monday\."/);
-    expect(output).toMatch(/SYSTEM SYSTEM_MESSAGE: "Thanks for reaching out/);
-    expect(output).toContain('customer  ← Sam has joined the chat.');
-    expect(output).toContain(
-      'customer  ← Sorry about that, Ada. It left our warehouse today; it arrives tomorrow.',
-    );
-    expect(output).toMatch(/CUSTOMER Ada: "Great, thank you!"/);
-    expect(output).toContain('customer  ← The chat has ended. Write again any time.');
-    expect(output).toMatch(/a new contact started: \S+ \(the first was \S+\)/);
-    expect(output).toMatch(/CUSTOMER Ada: "One more thing: can I change the delivery address\?"/);
+    expect(output).toContain('Playing the conversation over the generic channel.');
+    expectTheWholeConversation(output, 'parcel-label.jpg');
     expect(code).toBe(0);
   });
 
@@ -45,4 +38,30 @@ describe('npm run sandbox', () => {
     expect(output).toContain(`redis                   ${sharedRedisUrl()}`);
     expect(code).toBe(0);
   });
+
+  it('refuses an unknown channel', async () => {
+    const { code, output } = await runSandboxCheck({}, ['--channel', 'fax']);
+    expect(output).toContain('--channel must be one of generic, twilio, whatsapp');
+    expect(code).toBe(1);
+  });
 });
+
+/** What every channel's run prints: both sides of the conversation, files included. */
+function expectTheWholeConversation(output: string, customerFileAtConnect: string): void {
+  expect(output).toContain('the agent side of the Connect emulator received:');
+  expect(output).toMatch(/CUSTOMER Ada: "Hi! My order #1042 has not arrived yet\."/);
+  expect(output).toMatch(/CUSTOMER Ada: "Here is the label on the parcel I got instead\."/);
+  expect(output).toContain(`CUSTOMER Ada: file ${customerFileAtConnect}`);
+  expect(output).toMatch(/SYSTEM SYSTEM_MESSAGE: "Thanks for reaching out/);
+  expect(output).toContain('customer  ← Sam has joined the chat.');
+  expect(output).toContain(
+    'customer  ← Sorry about that, Ada. It left our warehouse today; it arrives tomorrow.',
+  );
+  expect(output).toMatch(
+    /customer {2}← \[file http:\/\/127\.0\.0\.1:\d+\/_emulator\/downloads\/\S+\]/,
+  );
+  expect(output).toMatch(/CUSTOMER Ada: "Great, thank you!"/);
+  expect(output).toContain('customer  ← The chat has ended. Write again any time.');
+  expect(output).toMatch(/a new contact started: \S+ \(the first was \S+\)/);
+  expect(output).toMatch(/CUSTOMER Ada: "One more thing: can I change the delivery address\?"/);
+}

@@ -1,65 +1,76 @@
+import type { CustomerDelivery, CustomerLine, SandboxFile } from './customer-lines';
 import { eventually } from './eventually';
 import type { ChatItem } from './emulator';
 import type { Contact } from './emulator/model';
-import { sendGenericMessage } from './generic-customer';
-import { type Sandbox, SANDBOX_CREDENTIALS } from './sandbox';
+import type { Sandbox } from './sandbox';
 
-const CUSTOMER = '+15550100001';
-const BUSINESS = '+15550199999';
 const WAIT_MS = 15_000;
 
+/** The photo the customer sends and the file the agent sends back. */
+export const SCRIPT_FILES = {
+  customerPhoto: {
+    name: 'parcel-label.jpg',
+    contentType: 'image/jpeg',
+    content: Buffer.from('a photo of the parcel label'),
+  },
+  agentFile: {
+    name: 'return-label.pdf',
+    contentType: 'application/pdf',
+    content: Buffer.from('%PDF-1.7 return label'),
+  },
+} satisfies Record<string, SandboxFile>;
+
 /**
- * The scripted conversation `npm run sandbox` plays, both ways: the customer writes through the
- * generic channel, an agent joins in the Connect emulator and answers, the customer replies, the
- * agent ends the chat, and the customer's next message starts a new contact.
+ * The scripted conversation `npm run sandbox` plays, both ways, over one customer line: the
+ * customer writes and sends a photo, an agent joins in the Connect emulator, answers in markdown
+ * and sends a file, the customer replies, the agent ends the chat, and the customer's next
+ * message starts a new contact.
  */
 export async function playConversation(
   sandbox: Sandbox,
+  customer: CustomerLine,
   print: (line: string) => void,
 ): Promise<void> {
   const center = sandbox.emulator.center;
   const contacts = (): Contact[] =>
-    center.list().filter((contact) => contact.attributes.customerAddress === CUSTOMER);
+    center.list().filter((contact) => contact.attributes.customerAddress === customer.address);
   const liveContact = () => contacts().find((contact) => contact.endedAt === undefined);
-  const atConnect = (text: string) =>
-    contacts().some((contact) => contact.transcript.some((item) => item.Content === text));
+  const items = () => contacts().flatMap((contact) => contact.transcript);
+  const customerFiles = () =>
+    items().filter((item) => item.Type === 'ATTACHMENT' && item.ParticipantRole === 'CUSTOMER');
   let printedItems = 0;
   const printConnectSide = () => {
-    const items = contacts().flatMap((contact) => contact.transcript);
-    for (const item of items.slice(printedItems)) print(`  connect   ${describe(item)}`);
-    printedItems = items.length;
+    for (const item of items().slice(printedItems)) print(`  connect   ${describe(item)}`);
+    printedItems = items().length;
   };
   let seen = 0;
-  const customerReceives = async (...texts: string[]) => {
+  /** Waits for a delivery that `expected` matches, then prints every new one. */
+  const customerReceives = async (
+    what: string,
+    expected: (delivery: CustomerDelivery) => boolean,
+  ) => {
     await eventually(
-      `the customer received ${JSON.stringify(texts)}`,
-      () => sandbox.genericApp.messages().some((message) => message.text === texts.at(-1)),
+      `the customer received ${what}`,
+      () => customer.received().slice(seen).some(expected),
       WAIT_MS,
     );
-    for (const message of sandbox.genericApp.messages().slice(seen)) {
-      print(`  customer  ← ${message.text ?? JSON.stringify(message.attachments)}`);
+    for (const delivery of customer.received().slice(seen)) {
+      const parts = [delivery.text, delivery.fileUrl && `[file ${delivery.fileUrl}]`];
+      print(`  customer  ← ${parts.filter(Boolean).join(' ')}`);
     }
-    seen = sandbox.genericApp.messages().length;
+    seen = customer.received().length;
   };
-
-  let messageNumber = 0;
-  const customerSays = async (text: string) => {
-    print(`customer ${CUSTOMER} → bridge: ${text}`);
-    const res = await sendGenericMessage(
-      sandbox.bridge.url,
-      SANDBOX_CREDENTIALS.genericWebhookSecret,
-      {
-        messageId: `sandbox-${(messageNumber += 1)}`,
-        from: CUSTOMER,
-        to: BUSINESS,
-        text,
-        displayName: 'Ada',
-      },
-      'sandbox',
+  const customerSays = async (text: string, file?: SandboxFile) => {
+    print(`customer ${customer.address} → bridge: ${text}${file ? ` [${file.name}]` : ''}`);
+    const filesBefore = customerFiles().length;
+    await customer.say(text, file);
+    await eventually(
+      `"${text}" at Connect`,
+      () =>
+        items().some((item) => item.Content === text) &&
+        customerFiles().length === filesBefore + (file ? 1 : 0),
+      WAIT_MS,
     );
-    if (res.status !== 200)
-      throw new Error(`the bridge answered ${res.status}: ${await res.text()}`);
-    await eventually(`"${text}" at Connect`, () => atConnect(text), WAIT_MS);
   };
   const agentSays = (content: string) => {
     print(`agent Sam → Connect: ${content}`);
@@ -67,7 +78,7 @@ export async function playConversation(
   };
 
   await customerSays('Hi! My order #1042 has not arrived yet.');
-  await customerSays('It was due on Monday.');
+  await customerSays('Here is the label on the parcel I got instead.', SCRIPT_FILES.customerPhoto);
   const first = liveContact()!.contactId;
   print('the agent side of the Connect emulator received:');
   printConnectSide();
@@ -75,14 +86,17 @@ export async function playConversation(
   print('agent Sam joins');
   center.agentJoin(first, 'Sam');
   agentSays('Sorry about that, Ada. **It left our warehouse today**; it arrives tomorrow.');
-  await customerReceives(
-    'Sam has joined the chat.',
-    'Sorry about that, Ada. It left our warehouse today; it arrives tomorrow.',
-  );
+  await customerReceives('the answer', (delivery) => delivery.text?.includes('tomorrow') ?? false);
+  print(`agent Sam → Connect: [${SCRIPT_FILES.agentFile.name}]`);
+  center.agentAttachment(first, SCRIPT_FILES.agentFile);
+  await customerReceives('the file', (delivery) => delivery.fileUrl !== undefined);
   await customerSays('Great, thank you!');
   print('agent Sam ends the chat');
   center.endChat(first);
-  await customerReceives('The chat has ended. Write again any time.');
+  await customerReceives(
+    'the chat-ended text',
+    (delivery) => delivery.text?.startsWith('The chat has ended') ?? false,
+  );
 
   await customerSays('One more thing: can I change the delivery address?');
   const second = liveContact()!.contactId;
@@ -99,6 +113,8 @@ function describe(item: ChatItem): string {
   const what =
     item.Type === 'MESSAGE'
       ? `"${item.Content ?? ''}"`
-      : item.ContentType.replace('application/vnd.amazonaws.connect.event.', 'event ');
+      : item.Type === 'ATTACHMENT'
+        ? `file ${item.Attachments?.map((file) => file.AttachmentName).join(', ')}`
+        : item.ContentType.replace('application/vnd.amazonaws.connect.event.', 'event ');
   return `${item.AbsoluteTime}  ${who}: ${what}  [contact ${item.ContactId}]`;
 }

@@ -1,12 +1,29 @@
+import { parseArgs } from 'node:util';
 import { playConversation } from './conversation-script';
+import { customerLine, SANDBOX_CHANNELS, type SandboxChannel } from './customer-lines';
 import { Sandbox } from './sandbox';
 
+function options(): { check: boolean; channel: SandboxChannel } {
+  const { values } = parseArgs({
+    options: {
+      check: { type: 'boolean', default: false },
+      channel: { type: 'string', default: 'generic' },
+    },
+  });
+  const channel = values.channel as SandboxChannel;
+  if (!SANDBOX_CHANNELS.includes(channel)) {
+    throw new Error(`--channel must be one of ${SANDBOX_CHANNELS.join(', ')}`);
+  }
+  return { check: values.check, channel };
+}
+
 /**
- * `npm run sandbox`: the whole bridge on this machine, without an AWS account.
- * It plays a scripted conversation, then keeps running; `--check` stops after the script.
+ * `npm run sandbox [-- --channel generic|twilio|whatsapp]`: the whole bridge on this machine,
+ * without an AWS account. It plays a scripted conversation over the channel, then keeps
+ * running; `--check` stops after the script.
  */
 async function main(): Promise<void> {
-  const check = process.argv.includes('--check');
+  const { check, channel } = options();
   const requestedPort = Number(process.env.SANDBOX_PORT ?? 3000);
   console.log(
     'Starting the sandbox: Redis, the Connect emulator, fake Twilio and WhatsApp, the bridge…',
@@ -36,7 +53,8 @@ async function main(): Promise<void> {
       '',
     ].join('\n'),
   );
-  await playConversation(sandbox, (line) => console.log(line));
+  console.log(`Playing the conversation over the ${channel} channel.`);
+  await playConversation(sandbox, customerLine(sandbox, channel), (line) => console.log(line));
   if (check) {
     await stop(0);
     return;

@@ -1,8 +1,9 @@
 import express, { type Response } from 'express';
-import { timingSafeEqual } from 'node:crypto';
+import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { signGenericBody } from '../../channels';
 import {
   FakeProvider,
+  type FakeServer,
   type FakeServerOptions,
   type ProviderError,
   startFakeServer,
@@ -24,16 +25,27 @@ export interface CapturedGenericMessage {
   receivedAt: string;
 }
 
+interface HostedFile {
+  content: Buffer;
+  contentType: string;
+}
+
 /**
- * An in-house app on the generic channel, on the receiving side: `POST /callback` takes the
- * bridge's signed callbacks (`GENERIC_CALLBACK_URL=<url>/callback`).
+ * An in-house app on the generic channel: `POST /callback` takes the bridge's signed callbacks
+ * (`GENERIC_CALLBACK_URL=<url>/callback`); `GET /files/:id` serves what its customers upload.
  */
 export class FakeGenericApp extends FakeProvider<CapturedGenericMessage> {
   static async start(options: FakeGenericAppOptions): Promise<FakeGenericApp> {
+    const files = new Map<string, HostedFile>();
     const server = await startFakeServer<CapturedGenericMessage>(
       'FakeGenericApp',
       options,
       (app, { capture, faults }) => {
+        app.get('/files/:id', (req, res) => {
+          const file = files.get(req.params.id);
+          if (!file) res.status(404).end();
+          else res.type(file.contentType).send(file.content);
+        });
         app.post(
           '/callback',
           express.raw({ type: () => true, limit: '1mb' }),
@@ -51,11 +63,25 @@ export class FakeGenericApp extends FakeProvider<CapturedGenericMessage> {
         );
       },
     );
-    return new FakeGenericApp(server);
+    return new FakeGenericApp(server, files);
+  }
+
+  private constructor(
+    server: FakeServer<CapturedGenericMessage>,
+    private readonly files: Map<string, HostedFile>,
+  ) {
+    super(server);
   }
 
   get callbackUrl(): string {
     return `${this.url}/callback`;
+  }
+
+  /** Serves a customer's upload; the URL goes in a webhook's `attachments`. */
+  hostFile(content: Buffer, contentType: string): string {
+    const id = randomUUID();
+    this.files.set(id, { content, contentType });
+    return `${this.url}/files/${id}`;
   }
 }
 
