@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
+import { MessageCapture } from './capture';
 
 export interface FakeServerOptions {
   /** 0 (the default) picks a free port. */
@@ -61,55 +62,14 @@ class FaultQueue {
   }
 }
 
-class MessageCapture<T> {
-  private captured: T[] = [];
-  private readonly listeners = new Set<() => void>();
-
-  constructor(private readonly label: string) {}
-
-  record(message: T): void {
-    this.captured.push(message);
-    for (const listener of this.listeners) listener();
-  }
-
-  all(): T[] {
-    return [...this.captured];
-  }
-
-  clear(): void {
-    this.captured = [];
-  }
-
-  waitFor(count: number, timeoutMs: number): Promise<T[]> {
-    if (this.captured.length >= count) return Promise.resolve(this.all());
-    return new Promise((resolve, reject) => {
-      const onRecord = (): void => {
-        if (this.captured.length < count) return;
-        this.listeners.delete(onRecord);
-        clearTimeout(timer);
-        resolve(this.all());
-      };
-      const timer = setTimeout(() => {
-        this.listeners.delete(onRecord);
-        const got = this.captured.length;
-        reject(
-          new Error(
-            `${this.label}: expected ${count} message(s) within ${timeoutMs} ms, got ${got}`,
-          ),
-        );
-      }, timeoutMs);
-      this.listeners.add(onRecord);
-    });
-  }
-}
-
 /** What a provider's routes need: where to record accepted messages and the pending faults. */
 export interface FakeContext<T> {
   capture: MessageCapture<T>;
   faults: FaultQueue;
 }
 
-interface FakeServer<T> extends FakeContext<T> {
+/** A started fake server, as {@link FakeProvider}'s constructor takes it. */
+export interface FakeServer<T> extends FakeContext<T> {
   server: Server;
   url: string;
 }

@@ -8,6 +8,7 @@ import {
   type ProviderError,
   startFakeServer,
 } from './fake-provider';
+import { MediaStore } from './media-store';
 
 export interface FakeGenericAppOptions extends FakeServerOptions {
   /** GENERIC_WEBHOOK_SECRET: callbacks without a matching X-Signature-256 get 401. */
@@ -25,26 +26,21 @@ export interface CapturedGenericMessage {
   receivedAt: string;
 }
 
-interface HostedFile {
-  content: Buffer;
-  contentType: string;
-}
-
 /**
  * An in-house app on the generic channel: `POST /callback` takes the bridge's signed callbacks
  * (`GENERIC_CALLBACK_URL=<url>/callback`); `GET /files/:id` serves what its customers upload.
  */
 export class FakeGenericApp extends FakeProvider<CapturedGenericMessage> {
   static async start(options: FakeGenericAppOptions): Promise<FakeGenericApp> {
-    const files = new Map<string, HostedFile>();
+    const files = new MediaStore('FakeGenericApp');
     const server = await startFakeServer<CapturedGenericMessage>(
       'FakeGenericApp',
       options,
       (app, { capture, faults }) => {
         app.get('/files/:id', (req, res) => {
-          const file = files.get(req.params.id);
-          if (!file) res.status(404).end();
-          else res.type(file.contentType).send(file.content);
+          files.serve(res, { id: req.params.id, authorized: true }, (refused, status) =>
+            sendError(refused, { status }),
+          );
         });
         app.post(
           '/callback',
@@ -68,7 +64,7 @@ export class FakeGenericApp extends FakeProvider<CapturedGenericMessage> {
 
   private constructor(
     server: FakeServer<CapturedGenericMessage>,
-    private readonly files: Map<string, HostedFile>,
+    private readonly files: MediaStore,
   ) {
     super(server);
   }
@@ -79,8 +75,7 @@ export class FakeGenericApp extends FakeProvider<CapturedGenericMessage> {
 
   /** Serves a customer's upload; the URL goes in a webhook's `attachments`. */
   hostFile(content: Buffer, contentType: string): string {
-    const id = randomUUID();
-    this.files.set(id, { content, contentType });
+    const { id } = this.files.add(randomUUID(), content, contentType);
     return `${this.url}/files/${id}`;
   }
 }
