@@ -1,4 +1,5 @@
 import { AppConfig } from '../config';
+import { Metrics } from '../ops/metrics';
 import { ChannelRegistry } from './channel-registry';
 import { GenericChannel } from './generic/generic-channel';
 import { TwilioChannel } from './twilio/twilio-channel';
@@ -26,7 +27,7 @@ function registryFor(env: Record<string, string>) {
   const adapters = {
     generic: new GenericChannel(config),
     twilio: new TwilioChannel(config),
-    whatsapp: new WhatsAppChannel(config),
+    whatsapp: new WhatsAppChannel(config, new Metrics()),
   };
   return {
     adapters,
