@@ -29,7 +29,17 @@ describe('npm run sandbox', () => {
     expect(output).toMatch(/fake Twilio API\s+http:\/\/127\.0\.0\.1:\d+/);
     expect(output).toMatch(/fake WhatsApp Graph API\s+http:\/\/127\.0\.0\.1:\d+/);
     expect(output).toContain('Playing the conversation over the generic channel.');
-    expectTheWholeConversation(output, 'parcel-label.jpg');
+    expectTheWholeConversation(output, { customer: 'Ada', customerFile: 'parcel-label.jpg' });
+    expect(code).toBe(0);
+  });
+
+  it.each([
+    ['twilio', { customer: '\\+15550100001', customerFile: 'attachment.jpeg' }],
+    ['whatsapp', { customer: 'Ada', customerFile: 'attachment.jpeg' }],
+  ])('plays the conversation over --channel %s', async (channel, names) => {
+    const { code, output } = await runSandboxCheck({}, ['--channel', channel]);
+    expect(output).toContain(`Playing the conversation over the ${channel} channel.`);
+    expectTheWholeConversation(output, names);
     expect(code).toBe(0);
   });
 
@@ -46,12 +56,19 @@ describe('npm run sandbox', () => {
   });
 });
 
-/** What every channel's run prints: both sides of the conversation, files included. */
-function expectTheWholeConversation(output: string, customerFileAtConnect: string): void {
+/**
+ * What every channel's run prints: both sides of the conversation, files included. `customer` is
+ * a pattern of the customer's name at Connect (an SMS customer is known by number).
+ */
+function expectTheWholeConversation(
+  output: string,
+  { customer, customerFile }: { customer: string; customerFile: string },
+): void {
+  const said = (text: string) => new RegExp(`CUSTOMER ${customer}: "${text}"`);
   expect(output).toContain('the agent side of the Connect emulator received:');
-  expect(output).toMatch(/CUSTOMER Ada: "Hi! My order #1042 has not arrived yet\."/);
-  expect(output).toMatch(/CUSTOMER Ada: "Here is the label on the parcel I got instead\."/);
-  expect(output).toContain(`CUSTOMER Ada: file ${customerFileAtConnect}`);
+  expect(output).toMatch(said('Hi! My order #1042 has not arrived yet\\.'));
+  expect(output).toMatch(said('Here is the label on the parcel I got instead\\.'));
+  expect(output).toMatch(new RegExp(`CUSTOMER ${customer}: file ${customerFile}`));
   expect(output).toMatch(/SYSTEM SYSTEM_MESSAGE: "Thanks for reaching out/);
   expect(output).toContain('customer  ← Sam has joined the chat.');
   expect(output).toContain(
@@ -60,8 +77,8 @@ function expectTheWholeConversation(output: string, customerFileAtConnect: strin
   expect(output).toMatch(
     /customer {2}← \[file http:\/\/127\.0\.0\.1:\d+\/_emulator\/downloads\/\S+\]/,
   );
-  expect(output).toMatch(/CUSTOMER Ada: "Great, thank you!"/);
+  expect(output).toMatch(said('Great, thank you!'));
   expect(output).toContain('customer  ← The chat has ended. Write again any time.');
   expect(output).toMatch(/a new contact started: \S+ \(the first was \S+\)/);
-  expect(output).toMatch(/CUSTOMER Ada: "One more thing: can I change the delivery address\?"/);
+  expect(output).toMatch(said('One more thing: can I change the delivery address\\?'));
 }

@@ -19,7 +19,9 @@ export class ChannelRegistry {
 
   adapterFor(channel: string): ChannelAdapter {
     const provider = channel.slice(0, channel.indexOf(':'));
-    const adapter = Object.hasOwn(this.byProvider, provider) ? this.byProvider[provider] : undefined;
+    const adapter = Object.hasOwn(this.byProvider, provider)
+      ? this.byProvider[provider]
+      : undefined;
     if (adapter?.enabled) return adapter;
     throw new Error(`no enabled channel for ${channel}`);
   }

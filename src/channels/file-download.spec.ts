@@ -26,8 +26,7 @@ describe('downloadFile', () => {
       else if (req.url === '/private') {
         if (req.headers.authorization === 'Bearer let-me-in') res.writeHead(200).end('secret');
         else res.writeHead(401).end();
-      }
-      else res.writeHead(404).end();
+      } else res.writeHead(404).end();
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

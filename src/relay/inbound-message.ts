@@ -5,4 +5,3 @@ export interface InboundMessage extends CustomerMessage {
   /** Epoch ms at which the webhook arrived. */
   receivedAt: number;
 }
-

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { sendGenericMessage } from './generic-customer';
 import type { Sandbox } from './sandbox';
 import { SANDBOX_CREDENTIALS } from './sandbox';
@@ -36,46 +37,125 @@ async function expectAccepted(response: Response): Promise<void> {
   throw new Error(`the bridge answered ${response.status}: ${await response.text()}`);
 }
 
-/** The customer `+15550100001` on the chosen channel of the sandbox. */
+const CUSTOMER_NUMBER = '+15550100001';
+const CUSTOMER_NAME = 'Ada';
+
+/** The customer Ada, `+15550100001`, on the chosen channel of the sandbox. */
 export function customerLine(sandbox: Sandbox, channel: SandboxChannel): CustomerLine {
-  const number = '+15550100001';
-  let messageNumber = 0;
-  const nextId = () => `sandbox-${(messageNumber += 1)}`;
   switch (channel) {
     case 'generic':
-      return {
-        address: number,
-        say: async (text, file) => {
-          const response = await sendGenericMessage(
-            sandbox.bridge.url,
-            SANDBOX_CREDENTIALS.genericWebhookSecret,
-            {
-              messageId: nextId(),
-              from: number,
-              to: BUSINESS_NUMBER,
-              text,
-              displayName: 'Ada',
-              attachments: file
-                ? [
-                    {
-                      url: sandbox.genericApp.hostFile(file.content, file.contentType),
-                      contentType: file.contentType,
-                      name: file.name,
-                    },
-                  ]
-                : [],
-            },
-            'sandbox',
-          );
-          await expectAccepted(response);
-        },
-        received: () =>
-          sandbox.genericApp
-            .messages()
-            .filter((message) => message.to === number)
-            .map((message) => ({ text: message.text, fileUrl: message.attachments[0]?.url })),
-      };
-    default:
-      throw new Error(`no customer line for ${channel}`);
+      return genericCustomer(sandbox);
+    case 'twilio':
+      return twilioSmsCustomer(sandbox);
+    case 'whatsapp':
+      return whatsAppCustomer(sandbox);
   }
+}
+
+/** Ada in an in-house app: its files are served by the app. */
+function genericCustomer(sandbox: Sandbox): CustomerLine {
+  let messageNumber = 0;
+  return {
+    address: CUSTOMER_NUMBER,
+    say: async (text, file) => {
+      const response = await sendGenericMessage(
+        sandbox.bridge.url,
+        SANDBOX_CREDENTIALS.genericWebhookSecret,
+        {
+          messageId: `sandbox-${(messageNumber += 1)}`,
+          from: CUSTOMER_NUMBER,
+          to: BUSINESS_NUMBER,
+          text,
+          displayName: CUSTOMER_NAME,
+          attachments: file
+            ? [
+                {
+                  url: sandbox.genericApp.hostFile(file.content, file.contentType),
+                  contentType: file.contentType,
+                  name: file.name,
+                },
+              ]
+            : [],
+        },
+        'sandbox',
+      );
+      await expectAccepted(response);
+    },
+    received: () =>
+      sandbox.genericApp
+        .messages()
+        .filter((message) => message.to === CUSTOMER_NUMBER)
+        .map((message) => ({ text: message.text, fileUrl: message.attachments[0]?.url })),
+  };
+}
+
+/** Ada texting the business number by SMS; a file goes as MMS, its media hosted by Twilio. */
+function twilioSmsCustomer(sandbox: Sandbox): CustomerLine {
+  const { twilio } = sandbox;
+  return {
+    address: CUSTOMER_NUMBER,
+    say: async (text, file) => {
+      const messageSid = `${file ? 'MM' : 'SM'}${randomBytes(16).toString('hex')}`;
+      const media = file
+        ? [
+            {
+              url: twilio.hostMedia(file.content, file.contentType, messageSid),
+              contentType: file.contentType,
+            },
+          ]
+        : [];
+      const { response } = await twilio.sendCustomerMessage(
+        `${sandbox.bridge.url}/webhooks/twilio`,
+        {
+          from: CUSTOMER_NUMBER,
+          to: BUSINESS_NUMBER,
+          body: text,
+          media,
+          messageSid,
+        },
+      );
+      await expectAccepted(response);
+    },
+    received: () =>
+      twilio
+        .messages()
+        .filter((message) => message.to === CUSTOMER_NUMBER)
+        .map((message) => ({ text: message.body || undefined, fileUrl: message.mediaUrls[0] })),
+  };
+}
+
+/** Ada on WhatsApp (Cloud API): a file goes as an image with the text as its caption. */
+function whatsAppCustomer(sandbox: Sandbox): CustomerLine {
+  const { whatsapp } = sandbox;
+  const waId = CUSTOMER_NUMBER.slice(1);
+  return {
+    address: CUSTOMER_NUMBER,
+    say: async (text, file) => {
+      const { response } = await whatsapp.sendCustomerMessage({
+        from: waId,
+        phoneNumberId: SANDBOX_PHONE_NUMBER_ID,
+        displayPhoneNumber: BUSINESS_NUMBER.slice(1),
+        profileName: CUSTOMER_NAME,
+        content: file
+          ? {
+              type: 'image',
+              image: {
+                id: whatsapp.hostMedia(file.content, file.contentType),
+                mime_type: file.contentType,
+                caption: text,
+              },
+            }
+          : { type: 'text', text: { body: text } },
+      });
+      await expectAccepted(response);
+    },
+    received: () =>
+      whatsapp
+        .messages()
+        .filter((message) => message.to === CUSTOMER_NUMBER)
+        .map((message) => ({
+          text: message.text ?? message.media?.caption,
+          fileUrl: message.media?.link,
+        })),
+  };
 }

@@ -22,6 +22,8 @@ export interface SandboxOptions {
   bridgePort?: number;
   logLevel?: string;
   onBridgeLine?: (line: string) => void;
+  /** Variables to set or override in the bridge's environment. */
+  bridgeEnv?: Record<string, string>;
 }
 
 /** Redis, the Connect emulator, the fake providers and the bridge, wired together. */
@@ -47,13 +49,15 @@ export class Sandbox {
       accountSid: SANDBOX_CREDENTIALS.twilioAccountSid,
       authToken: SANDBOX_CREDENTIALS.twilioAuthToken,
     });
+    const port = options.bridgePort || (await freePort());
     const whatsapp = await FakeWhatsApp.start({
       accessToken: SANDBOX_CREDENTIALS.whatsappAccessToken,
+      appSecret: SANDBOX_CREDENTIALS.whatsappAppSecret,
+      webhookUrl: `http://127.0.0.1:${port}/webhooks/whatsapp`,
     });
     const genericApp = await FakeGenericApp.start({
       secret: SANDBOX_CREDENTIALS.genericWebhookSecret,
     });
-    const port = options.bridgePort || (await freePort());
     const env = bridgeEnvironment({
       port,
       redisUrl,
@@ -74,6 +78,11 @@ export class Sandbox {
           .some((subscription) => subscription.status === 'confirmed'),
       30_000,
     );
+    // Meta checks a webhook URL with this handshake before it sends anything to it.
+    const verification = await whatsapp.verifyWebhook(SANDBOX_CREDENTIALS.whatsappVerifyToken);
+    if (!verification.verified) {
+      throw new Error(`the WhatsApp webhook handshake failed: HTTP ${verification.status}`);
+    }
     return new Sandbox(redisUrl, redisServer, emulator, twilio, whatsapp, genericApp, bridge);
   }
 
@@ -120,5 +129,6 @@ function bridgeEnvironment(parts: {
     ADMIN_API_TOKEN: SANDBOX_CREDENTIALS.adminApiToken,
     GENERIC_WEBHOOK_SECRET: SANDBOX_CREDENTIALS.genericWebhookSecret,
     GENERIC_CALLBACK_URL: parts.genericApp.callbackUrl,
+    ...options.bridgeEnv,
   };
 }
