@@ -59,7 +59,7 @@ describe('POST /webhooks/generic/:channel', () => {
   it('stores a signed message durably, in its conversation lane, before answering 200', async () => {
     const res = await post(message('m-1'));
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ accepted: 1, duplicates: 0 });
+    expect(await res.json()).toEqual({ accepted: 1, duplicates: 0, statuses: 0 });
     const id = encodeURIComponent('generic:app/m-1');
     expect(await jobIds()).toContain(id);
     const job = await inbound.getJob(id);
@@ -85,9 +85,9 @@ describe('POST /webhooks/generic/:channel', () => {
     const answers = [];
     for (let i = 0; i < 3; i += 1) answers.push(await (await post(body)).json());
     expect(answers).toEqual([
-      { accepted: 1, duplicates: 0 },
-      { accepted: 0, duplicates: 1 },
-      { accepted: 0, duplicates: 1 },
+      { accepted: 1, duplicates: 0, statuses: 0 },
+      { accepted: 0, duplicates: 1, statuses: 0 },
+      { accepted: 0, duplicates: 1, statuses: 0 },
     ]);
     const id = encodeURIComponent('generic:app/m-dup');
     expect((await jobIds()).filter((jobId) => jobId === id)).toHaveLength(1);
