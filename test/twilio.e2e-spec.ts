@@ -129,6 +129,18 @@ describe('Twilio channel (SMS, MMS, WhatsApp), end to end', () => {
     expect(deliveredIds.sort()).toEqual(sent.map((message) => message.sid).sort());
   });
 
+  it("sends every new customer the flow's greeting, however many contacts start at once", async () => {
+    // The greeting streams as soon as the customer is connected, possibly before the bridge has
+    // recorded the contact: it must still find its conversation.
+    const customers = Array.from({ length: 20 }, () => newCustomer());
+    await Promise.all(customers.map((customer) => customerTexts(customer, 'hello at once')));
+    const greeted = (customer: string) =>
+      sentTo(customer).some((message) => message.body?.startsWith('Thanks for reaching out'));
+    await eventually('every customer greeted', () => customers.every(greeted), WAIT_MS);
+    const metrics = await (await fetch(`${sandbox.bridge.url}/metrics`)).text();
+    expect(metrics).not.toMatch(/connect_stream_events_total\{[^}]*outcome="not-ours"\} [1-9]/);
+  });
+
   it('answers 401 to a wrong or missing signature, and stores nothing', async () => {
     const customer = newCustomer();
     const before = await storedKeys();

@@ -28,6 +28,10 @@ export class ConversationKeys {
     return this.keys.key('conv', 'by-contact', contactId);
   }
 
+  starting(initialContactId: string): string {
+    return this.keys.key('conv', 'starting', initialContactId);
+  }
+
   byCustomer(customerAddress: string): string {
     return this.keys.key('conv', 'by-customer', customerAddress);
   }

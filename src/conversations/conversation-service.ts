@@ -175,7 +175,7 @@ export class ConversationService {
   ): Promise<ActiveConversation> {
     const continueFrom = this.persistentSource(previous);
     const base = clientToken(conversationId, messageId, previous?.lastEndedInitialContactId ?? '');
-    let chat = await this.startChat(message, base, continueFrom);
+    let chat = await this.startChat(conversationId, message, base, continueFrom);
     let connection;
     try {
       connection = await this.gateway.connectParticipant(chat.participantToken);
@@ -183,7 +183,12 @@ export class ConversationService {
       // The same ClientToken answers the same contact; if a crash left it unconnected past the
       // connect window it is over, and only a new token gets a new one.
       if (!(error instanceof ConnectAccessDeniedError)) throw error;
-      chat = await this.startChat(message, clientToken(base, 'again'), continueFrom);
+      chat = await this.startChat(
+        conversationId,
+        message,
+        clientToken(base, 'again'),
+        continueFrom,
+      );
       connection = await this.gateway.connectParticipant(chat.participantToken);
     }
     const key = keyOf(message);
@@ -208,6 +213,7 @@ export class ConversationService {
   }
 
   private async startChat(
+    conversationId: string,
     message: CustomerMessage,
     token: string,
     continueFrom: string | undefined,
@@ -223,6 +229,7 @@ export class ConversationService {
       persistentFromContactId: continueFrom,
       chatDurationMinutes: this.config.chat.durationMinutes,
     });
+    await this.store.markStarting(conversationId, chat.contactId);
     await this.gateway.startStreaming(chat.contactId, clientToken(chat.contactId, 'streaming'));
     return chat;
   }

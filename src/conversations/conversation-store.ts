@@ -29,6 +29,9 @@ import {
 import { TokenCipher } from './token-cipher';
 
 /** How long the ContactIds of a contact replaced by saveContact (without markEnded) stay indexed. */
+/** Longer than a start can take: StartChatContact to CreateParticipantConnection is ≤ 5 min. */
+const STARTING_TTL_SECONDS = 600;
+
 export const SUPERSEDED_CONTACT_GRACE_SECONDS = 3_600;
 /** Attempts of a write whose read of the live ContactIds raced with another write. */
 const MAX_STALE_READ_ATTEMPTS = 5;
@@ -99,6 +102,25 @@ export class ConversationStore {
   async idByContactId(contactId: string): Promise<string | undefined> {
     const id = await this.call('idByContactId', undefined, () =>
       this.redis.get(this.keys.byContact(contactId)),
+    );
+    return id ?? undefined;
+  }
+
+  /**
+   * Notes that the contact is being started for the conversation, before its streaming starts:
+   * Connect streams the contact's first items (the flow's greeting) as soon as the customer is
+   * connected, which can be before `saveContact` has recorded the contact.
+   */
+  async markStarting(id: string, initialContactId: string): Promise<void> {
+    await this.call('markStarting', id, () =>
+      this.redis.set(this.keys.starting(initialContactId), id, 'EX', STARTING_TTL_SECONDS),
+    );
+  }
+
+  /** The conversation whose contact `markStarting` noted, for the ten minutes a start may take. */
+  async startingConversationId(initialContactId: string): Promise<string | undefined> {
+    const id = await this.call('startingConversationId', undefined, () =>
+      this.redis.get(this.keys.starting(initialContactId)),
     );
     return id ?? undefined;
   }

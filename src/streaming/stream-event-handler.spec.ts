@@ -75,6 +75,8 @@ function setUp(
     conversation?: Conversation;
     /** Conversation ids by contact id; by default INITIAL → CONVERSATION_ID. */
     byContact?: Record<string, string>;
+    /** Conversation ids by the InitialContactId of a contact being started. */
+    starting?: Record<string, string>;
     accept?: 'accepted' | 'duplicate';
   } = {},
 ) {
@@ -82,6 +84,9 @@ function setUp(
   const store = {
     idByContactId: jest.fn((contactId: string) => Promise.resolve(byContact[contactId])),
     addContactId: jest.fn(() => Promise.resolve()),
+    startingConversationId: jest.fn((contactId: string) =>
+      Promise.resolve(options.starting?.[contactId]),
+    ),
   };
   const conversations = {
     readConversation: jest.fn((id: string) =>
@@ -344,6 +349,48 @@ describe('StreamEventHandler', () => {
     expect(outcome).toBe('stale-contact');
     expect(store.addContactId).not.toHaveBeenCalled();
     expect(outbound.accept).not.toHaveBeenCalled();
+  });
+
+  it('queues the first items of a contact still being started, before the conversation records it', async () => {
+    // Connect streams the flow's greeting once the customer is connected, which can be before
+    // the contact is saved: the conversation is then unknown (a first contact) or still on its
+    // previous contact, and only the start marker tells where the item belongs.
+    const greeting = item({
+      InitialContactId: 'initial-2',
+      ContactId: 'initial-2',
+      ParticipantRole: 'SYSTEM',
+      DisplayName: 'SYSTEM_MESSAGE',
+      Content: 'Thanks for reaching out.',
+    });
+    const first = setUp({ byContact: {}, starting: { 'initial-2': 'conv-new' } });
+    await expect(first.handler.handle(notification(greeting))).resolves.toBe('queued');
+    expect(first.outbound.accept).toHaveBeenCalledWith(
+      'conv-new',
+      expect.objectContaining({ kind: 'message', text: 'Thanks for reaching out.' }),
+      TIME,
+    );
+    const again = setUp({
+      env: { AGENT_JOINED_MESSAGE: '{name} joined' },
+      conversation: {
+        ...conversation(),
+        state: 'ended',
+        contactIds: [],
+        lastEndedInitialContactId: INITIAL,
+        endedAt: 1,
+      } as Conversation,
+      starting: { 'initial-2': CONVERSATION_ID },
+    });
+    const joined = item({
+      InitialContactId: 'initial-2',
+      ContactId: 'initial-2',
+      Type: 'EVENT',
+      ContentType: `${EVENT}participant.joined`,
+      Content: undefined,
+    });
+    await expect(again.handler.handle(notification(joined))).resolves.toBe('queued');
+    expect(again.store.addContactId).not.toHaveBeenCalled();
+    const unknown = setUp({ byContact: {}, starting: {} });
+    await expect(unknown.handler.handle(notification(greeting))).resolves.toBe('not-ours');
   });
 
   it('answers duplicate when the item was queued before', async () => {

@@ -2,7 +2,6 @@ import { Injectable, Logger } from '@nestjs/common';
 import type { Counter } from 'prom-client';
 import { AppConfig } from '../config';
 import {
-  type Conversation,
   ConversationService,
   ConversationStore,
   ConversationTrace,
@@ -81,28 +80,20 @@ export class StreamEventHandler {
   }
 
   private async route(event: ConnectStreamEvent): Promise<StreamOutcome> {
-    const conversation = await this.find(event);
-    if (!conversation) return 'not-ours';
-    const live =
-      conversation.state === 'active' && conversation.initialContactId === event.initialContactId;
-    if (live && !conversation.contactIds.includes(event.contactId)) {
-      await this.store.addContactId(conversation.id, event.contactId);
-      await this.trace.append(conversation.id, {
-        event: 'contact-transferred',
-        contactId: event.contactId,
-      });
-    }
+    const target = await this.target(event);
+    if (!target) return 'not-ours';
+    const { conversationId, live } = target;
     switch (event.kind) {
       case 'message':
       case 'attachment':
-        return this.forward(conversation, event);
+        return this.forward(conversationId, event);
       case 'participant-joined':
         return live && event.participantRole === 'AGENT'
-          ? this.notice(conversation, event, this.config.notices.agentJoined, event.displayName)
+          ? this.notice(conversationId, event, this.config.notices.agentJoined, event.displayName)
           : 'ignored';
       case 'chat-ended':
         if (!live) return 'stale-contact';
-        return this.queue(conversation, event, {
+        return this.queue(conversationId, event, {
           kind: 'end',
           itemId: event.id,
           initialContactId: event.initialContactId,
@@ -114,21 +105,42 @@ export class StreamEventHandler {
     }
   }
 
-  private async find(event: ConnectStreamEvent): Promise<Conversation | undefined> {
+  /**
+   * The conversation the item belongs to, and whether it is of the live contact (whose new
+   * ContactIds are indexed as they appear). A contact still being started counts as live: its
+   * first items can arrive before the conversation has recorded it.
+   */
+  private async target(
+    event: ConnectStreamEvent,
+  ): Promise<{ conversationId: string; live: boolean } | undefined> {
     const id =
       (await this.store.idByContactId(event.initialContactId)) ??
       (await this.store.idByContactId(event.contactId));
-    return id === undefined ? undefined : this.conversations.readConversation(id);
+    const conversation =
+      id === undefined ? undefined : await this.conversations.readConversation(id);
+    if (
+      conversation?.state === 'active' &&
+      conversation.initialContactId === event.initialContactId
+    ) {
+      if (!conversation.contactIds.includes(event.contactId)) {
+        await this.store.addContactId(conversation.id, event.contactId);
+        await this.trace.append(conversation.id, {
+          event: 'contact-transferred',
+          contactId: event.contactId,
+        });
+      }
+      return { conversationId: conversation.id, live: true };
+    }
+    const starting = await this.store.startingConversationId(event.initialContactId);
+    if (starting) return { conversationId: starting, live: true };
+    return conversation && { conversationId: conversation.id, live: false };
   }
 
-  private async forward(
-    conversation: Conversation,
-    event: ConnectStreamEvent,
-  ): Promise<StreamOutcome> {
+  private async forward(conversationId: string, event: ConnectStreamEvent): Promise<StreamOutcome> {
     if (!isForCustomer(event)) return 'not-for-customer';
     if (event.kind === 'message' && !TEXT_TYPES.has(event.contentType)) {
       // Never silent: support finds why the customer did not get it.
-      await this.trace.append(conversation.id, {
+      await this.trace.append(conversationId, {
         event: 'dropped',
         direction: 'outbound',
         connectMessageId: event.id,
@@ -136,7 +148,7 @@ export class StreamEventHandler {
       });
       return 'unsupported-content';
     }
-    return this.queue(conversation, event, {
+    return this.queue(conversationId, event, {
       kind: 'message',
       itemId: event.id,
       contactId: event.contactId,
@@ -151,13 +163,13 @@ export class StreamEventHandler {
   }
 
   private async notice(
-    conversation: Conversation,
+    conversationId: string,
     event: ConnectStreamEvent,
     template: string | undefined,
     name = 'An agent',
   ): Promise<StreamOutcome> {
     if (!template) return 'ignored';
-    return this.queue(conversation, event, {
+    return this.queue(conversationId, event, {
       kind: 'message',
       itemId: event.id,
       contactId: event.contactId,
@@ -168,11 +180,11 @@ export class StreamEventHandler {
   }
 
   private async queue(
-    conversation: Conversation,
+    conversationId: string,
     event: ConnectStreamEvent,
     item: OutboundItem,
   ): Promise<StreamOutcome> {
-    const status = await this.outbound.accept(conversation.id, item, event.absoluteTime);
+    const status = await this.outbound.accept(conversationId, item, event.absoluteTime);
     return status === 'accepted' ? 'queued' : 'duplicate';
   }
 }
