@@ -1,11 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { Counter } from 'prom-client';
 import { AppConfig } from '../config';
-import {
-  ConversationService,
-  ConversationStore,
-  ConversationTrace,
-} from '../conversations';
+import { ConversationService, ConversationStore, ConversationTrace } from '../conversations';
 import { Metrics } from '../ops';
 import { OutboundIntake, type OutboundItem } from '../relay';
 import {
