@@ -1,2 +1,3 @@
 export { ChannelsModule } from './channels.module';
 export { signGenericBody } from './generic/generic-channel';
+export { signatureMatches } from './hmac-signature';

@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { AppConfig } from '../../config';
 import type { CustomerFile, FetchedFile } from '../../conversations';
@@ -14,6 +13,7 @@ import {
   type WebhookRequest,
 } from '../channel-adapter';
 import { downloadFile } from '../file-download';
+import { sha256Signature, signatureMatches } from '../hmac-signature';
 
 const SEND_TIMEOUT_MS = 15_000;
 
@@ -41,10 +41,8 @@ const webhookBody = z.object({
     .optional(),
 });
 
-/** `sha256=<hex HMAC-SHA256 of the raw body>`, the generic channel's signature in both directions. */
-export function signGenericBody(secret: string, body: Buffer | string): string {
-  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
-}
+/** The generic channel's signature, in both directions. */
+export const signGenericBody = sha256Signature;
 
 /**
  * The generic HTTP channel for in-house apps: `POST /webhooks/generic/:channel` with a JSON
@@ -66,11 +64,11 @@ export class GenericChannel implements ChannelAdapter {
 
   verify(request: WebhookRequest): boolean {
     const secret = this.config.generic?.webhookSecret;
-    const signature = request.headers[SIGNATURE_HEADER];
-    if (!secret || typeof signature !== 'string') return false;
-    const expected = Buffer.from(signGenericBody(secret, request.rawBody));
-    const given = Buffer.from(signature.trim().toLowerCase());
-    return given.length === expected.length && timingSafeEqual(given, expected);
+    if (!secret) return false;
+    return signatureMatches(
+      request.headers[SIGNATURE_HEADER],
+      signGenericBody(secret, request.rawBody),
+    );
   }
 
   parse(request: WebhookRequest, receivedAt: number): WebhookContent {

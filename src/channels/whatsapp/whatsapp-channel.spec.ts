@@ -5,7 +5,8 @@ import { AppConfig } from '../../config';
 import { Metrics } from '../../ops/metrics';
 import { FakeWhatsApp } from '../../sandbox/providers/whatsapp-fake';
 import { ChannelSendError, InvalidWebhookError, type OutboundMessage } from '../channel-adapter';
-import { signWhatsAppBody, WhatsAppChannel } from './whatsapp-channel';
+import { metaWebhookSignature } from '../../sandbox/providers';
+import { WhatsAppChannel } from './whatsapp-channel';
 
 const ACCESS_TOKEN = 'meta-access-token';
 const APP_SECRET = 'meta-app-secret';
@@ -51,24 +52,24 @@ describe('WhatsAppChannel', () => {
 
     it('accepts the HMAC-SHA256 of the raw body with the app secret, in either hex case', () => {
       const { channel } = channelWith();
-      const signature = signWhatsAppBody(APP_SECRET, body);
+      const signature = metaWebhookSignature(APP_SECRET, body);
       expect(signature).toMatch(/^sha256=[0-9a-f]{64}$/);
       expect(channel.verify(signed(signature))).toBe(true);
       expect(channel.verify(signed(`sha256=${signature.slice(7).toUpperCase()}`))).toBe(true);
     });
 
     it.each([
-      ['another secret', signWhatsAppBody('another-secret', body)],
-      ['a tampered body', signWhatsAppBody(APP_SECRET, body.replace('[]', '[{}]'))],
-      ['a sha1= prefix', `sha1=${signWhatsAppBody(APP_SECRET, body).slice(7)}`],
-      ['a truncated signature', signWhatsAppBody(APP_SECRET, body).slice(0, 40)],
+      ['another secret', metaWebhookSignature('another-secret', body)],
+      ['a tampered body', metaWebhookSignature(APP_SECRET, body.replace('[]', '[{}]'))],
+      ['a sha1= prefix', `sha1=${metaWebhookSignature(APP_SECRET, body).slice(7)}`],
+      ['a truncated signature', metaWebhookSignature(APP_SECRET, body).slice(0, 40)],
     ])('refuses %s', (_, signature) => {
       expect(channelWith().channel.verify(signed(signature))).toBe(false);
     });
 
     it('refuses a missing header, and everything when disabled', () => {
       expect(channelWith().channel.verify(request(body))).toBe(false);
-      expect(disabledChannel().verify(signed(signWhatsAppBody(APP_SECRET, body)))).toBe(false);
+      expect(disabledChannel().verify(signed(metaWebhookSignature(APP_SECRET, body)))).toBe(false);
     });
   });
 

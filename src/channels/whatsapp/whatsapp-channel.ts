@@ -1,5 +1,4 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Counter } from 'prom-client';
 import { z } from 'zod';
 import { AppConfig } from '../../config';
@@ -15,6 +14,7 @@ import {
   type WebhookRequest,
 } from '../channel-adapter';
 import { downloadFile } from '../file-download';
+import { equalInConstantTime, sha256Signature, signatureMatches } from '../hmac-signature';
 import { bearer, callGraph, type GraphError, readGraphError } from './graph-api';
 import { MEDIA_ID } from './whatsapp-message-content';
 import { sendPayload } from './whatsapp-send-payload';
@@ -31,17 +31,6 @@ const mediaInfo = z.object({ url: z.url({ protocol: /^https?$/ }) });
 const sentMessage = z.object({
   messages: z.tuple([z.object({ id: z.string() })]).rest(z.unknown()),
 });
-
-/** `sha256=<hex HMAC-SHA256 of the raw body>`, as Meta signs its webhooks with the app secret. */
-export function signWhatsAppBody(appSecret: string, body: Buffer | string): string {
-  return `sha256=${createHmac('sha256', appSecret).update(body).digest('hex')}`;
-}
-
-function equalInConstantTime(given: string, expected: string): boolean {
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
-}
 
 /**
  * The WhatsApp Cloud API (Meta) channel, `meta:whatsapp`: webhooks at `/webhooks/whatsapp`
@@ -84,10 +73,11 @@ export class WhatsAppChannel implements ChannelAdapter {
 
   verify(request: WebhookRequest): boolean {
     const appSecret = this.config.whatsapp?.appSecret;
-    const signature = request.headers[SIGNATURE_HEADER];
-    if (!appSecret || typeof signature !== 'string') return false;
-    const expected = signWhatsAppBody(appSecret, request.rawBody);
-    return equalInConstantTime(signature.trim().toLowerCase(), expected);
+    if (!appSecret) return false;
+    return signatureMatches(
+      request.headers[SIGNATURE_HEADER],
+      sha256Signature(appSecret, request.rawBody),
+    );
   }
 
   parse(request: WebhookRequest, receivedAt: number): WebhookContent {

@@ -8,7 +8,8 @@ import { bodyParsers } from '../../http/body-parsing';
 import { Metrics } from '../../ops/metrics';
 import { InboundIntake, type InboundMessage } from '../../relay';
 import { WebhookPipeline } from '../webhook-pipeline';
-import { signWhatsAppBody, WhatsAppChannel } from './whatsapp-channel';
+import { metaWebhookSignature } from '../../sandbox/providers';
+import { WhatsAppChannel } from './whatsapp-channel';
 import { WhatsAppWebhookController } from './whatsapp-webhook.controller';
 
 const APP_SECRET = 'meta-app-secret';
@@ -115,7 +116,7 @@ describe('WhatsAppWebhookController', () => {
       const res = await request(server)
         .post('/webhooks/whatsapp')
         .set('content-type', 'application/json')
-        .set('x-hub-signature-256', signWhatsAppBody(APP_SECRET, textWebhook))
+        .set('x-hub-signature-256', metaWebhookSignature(APP_SECRET, textWebhook))
         .send(textWebhook);
       expect(res.status).toBe(200);
       expect(res.body).toEqual({ accepted: 1, duplicates: 0, statuses: 0 });
@@ -133,7 +134,7 @@ describe('WhatsAppWebhookController', () => {
       const res = await request(server)
         .post('/webhooks/whatsapp')
         .set('content-type', 'application/json')
-        .set('x-hub-signature-256', signWhatsAppBody('another-secret', textWebhook))
+        .set('x-hub-signature-256', metaWebhookSignature('another-secret', textWebhook))
         .send(textWebhook);
       expect(res.status).toBe(401);
       expect(accept).not.toHaveBeenCalled();
@@ -144,7 +145,7 @@ describe('WhatsAppWebhookController', () => {
       const res = await request(server)
         .post('/webhooks/whatsapp')
         .set('content-type', 'application/json')
-        .set('x-hub-signature-256', signWhatsAppBody(APP_SECRET, body))
+        .set('x-hub-signature-256', metaWebhookSignature(APP_SECRET, body))
         .send(body);
       expect(res.status).toBe(400);
       expect(accept).not.toHaveBeenCalled();

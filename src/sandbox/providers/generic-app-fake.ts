@@ -1,6 +1,6 @@
 import express, { type Response } from 'express';
-import { randomUUID, timingSafeEqual } from 'node:crypto';
-import { signGenericBody } from '../../channels';
+import { randomUUID } from 'node:crypto';
+import { signatureMatches, signGenericBody } from '../../channels';
 import {
   FakeProvider,
   type FakeServer,
@@ -81,9 +81,7 @@ export class FakeGenericApp extends FakeProvider<CapturedGenericMessage> {
 }
 
 function signedBy(secret: string, body: Buffer, signature: string | undefined): boolean {
-  const expected = Buffer.from(signGenericBody(secret, body));
-  const given = Buffer.from(signature ?? '');
-  return given.length === expected.length && timingSafeEqual(given, expected);
+  return signatureMatches(signature, signGenericBody(secret, body));
 }
 
 function sendError(res: Response, error: ProviderError): void {

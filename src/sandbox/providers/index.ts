@@ -16,6 +16,7 @@ export {
 } from './twilio-fake';
 export {
   FakeWhatsApp,
+  metaWebhookSignature,
   type CapturedWhatsAppMessage,
   type FakeWhatsAppOptions,
   type GraphErrorBody,

@@ -269,7 +269,7 @@ class MetaWebhooks {
       if (this.appSecret === undefined) {
         throw new Error('FakeWhatsApp: an app secret is needed to sign webhooks');
       }
-      header = `sha256=${createHmac('sha256', this.appSecret).update(body).digest('hex')}`;
+      header = metaWebhookSignature(this.appSecret, body);
     }
     return {
       url: this.url,
@@ -292,6 +292,11 @@ class MetaWebhooks {
       ],
     };
   }
+}
+
+/** `X-Hub-Signature-256` as Meta computes it: the hex HMAC-SHA256 of the body with the app secret. */
+export function metaWebhookSignature(appSecret: string, body: Buffer | string): string {
+  return `sha256=${createHmac('sha256', appSecret).update(body).digest('hex')}`;
 }
 
 /**
