@@ -119,8 +119,13 @@ describe('Twilio channel (SMS, MMS, WhatsApp), end to end', () => {
         ).length === sent.length,
       WAIT_MS,
     );
+    // The fake records a callback once the bridge has answered it, after the trace write.
+    await eventually(
+      'every callback answered',
+      () => sandbox.twilio.statusCallbacks().length >= sent.length * 2,
+      WAIT_MS,
+    );
     const callbacks = sandbox.twilio.statusCallbacks();
-    expect(callbacks.length).toBeGreaterThanOrEqual(sent.length * 2);
     expect(callbacks.every((callback) => callback.responseStatus === 200)).toBe(true);
     const trace = await traceOf('twilio:sms', line.address);
     const deliveredIds = trace

@@ -587,8 +587,11 @@ describe('WhatsApp Cloud API channel, end to end', () => {
     );
     expect(status).toMatchObject({ direction: 'outbound', providerMessageId: wamid });
     expect(status?.reason).toContain('131026');
-    const posted = sandbox.whatsapp.statusWebhooks().filter((webhook) => webhook.wamid === wamid);
-    expect(posted.map(({ status, responseStatus }) => ({ status, responseStatus }))).toEqual([
+    // The fake records a status webhook once the bridge has answered it, after the trace write.
+    const posted = () =>
+      sandbox.whatsapp.statusWebhooks().filter((webhook) => webhook.wamid === wamid);
+    await eventually('both status webhooks answered', () => posted().length === 2, WAIT_MS);
+    expect(posted().map(({ status, responseStatus }) => ({ status, responseStatus }))).toEqual([
       { status: 'sent', responseStatus: 200 },
       { status: 'failed', responseStatus: 200 },
     ]);
