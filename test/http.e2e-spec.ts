@@ -42,6 +42,16 @@ describe('the HTTP surface of the process', () => {
       /http_server_request_duration_seconds_count\{method="GET",route="\/health\/live",status_code="200"\} [1-9]/,
     );
     expect(text).toContain('process_resident_memory_bytes');
+    expect(text).toMatch(/^csb_queue_jobs\{queue="inbound",state="waiting"\} 0$/m);
+    expect(text).toMatch(/^csb_queue_jobs\{queue="outbound",state="failed"\} 0$/m);
+    expect(text).toMatch(/^csb_active_conversations 0$/m);
+    // The 413s above were refused by the body parser, before any handler: still counted.
+    expect(text).toMatch(
+      /^csb_webhook_rejections_total\{webhook="generic",reason="too-large"\} 1$/m,
+    );
+    expect(text).toMatch(
+      /^csb_webhook_rejections_total\{webhook="connect",reason="too-large"\} 1$/m,
+    );
   });
 
   it('logs one line per request with its request id, taking a sane incoming id', async () => {

@@ -176,6 +176,10 @@ describe('Twilio channel (SMS, MMS, WhatsApp), end to end', () => {
     expect(elsewhere.status).toBe(401);
     expect(await newKeysSince(before)).toEqual([]);
     expect(contactsOf(customer)).toHaveLength(0);
+    const metrics = await (await fetch(`${sandbox.bridge.url}/metrics`)).text();
+    expect(metrics).toMatch(
+      /^csb_webhook_rejections_total\{webhook="twilio",reason="signature"\} 3$/m,
+    );
   });
 
   it('answers 400 to a webhook of another account, and stores nothing', async () => {
@@ -296,6 +300,16 @@ describe('Twilio channel (SMS, MMS, WhatsApp), end to end', () => {
     const metrics = await (await fetch(`${sandbox.bridge.url}/metrics`)).text();
     expect(metrics).toMatch(
       /channel_delivery_statuses_total\{channel="twilio:sms",status="undelivered"\} [1-9]/,
+    );
+    expect(metrics).toMatch(/^csb_active_conversations [1-9]\d*$/m);
+    expect(metrics).toMatch(
+      /^csb_messages_relayed_total\{direction="inbound",channel="twilio:sms",outcome="delivered"\} [1-9]\d*$/m,
+    );
+    expect(metrics).toMatch(
+      /^csb_relay_latency_seconds_count\{direction="outbound",channel="twilio:sms"\} [1-9]\d*$/m,
+    );
+    expect(metrics).toMatch(
+      /^csb_connect_api_calls_total\{operation="SendMessage",outcome="ok"\} [1-9]\d*$/m,
     );
   });
 });

@@ -1,3 +1,4 @@
+import { Metrics } from '../ops/metrics';
 import { createServer, type AddressInfo } from 'node:net';
 import { ConnectClient } from '@aws-sdk/client-connect';
 import { ConnectParticipantClient } from '@aws-sdk/client-connectparticipant';
@@ -32,7 +33,7 @@ describe('ConnectGateway against the Connect emulator', () => {
     const client = { region: emulator.region, endpoint: emulator.url, credentials, maxAttempts: 1 };
     connectClient = new ConnectClient(client);
     participantClient = new ConnectParticipantClient(client);
-    gateway = new ConnectGateway(config, connectClient, participantClient);
+    gateway = new ConnectGateway(config, connectClient, participantClient, new Metrics());
   });
 
   afterEach(async () => {
@@ -215,7 +216,7 @@ describe('ConnectGateway against the Connect emulator', () => {
       CONNECT_CONTACT_FLOW_ID: EMULATOR_DEFAULTS.contactFlowId,
       CONNECT_STREAMING_TOPIC_ARN: emulator.topicArn,
     });
-    const offline = new ConnectGateway(config, unreachable, participantClient);
+    const offline = new ConnectGateway(config, unreachable, participantClient, new Metrics());
 
     await expect(
       offline.startChat({ displayName: 'Customer', attributes: {}, clientToken: 'start:gone' }),

@@ -1,3 +1,4 @@
+import { Metrics } from '../ops/metrics';
 import {
   AccessDeniedException as ConnectAccessDenied,
   ConnectClient,
@@ -54,7 +55,7 @@ describe('ConnectGateway', () => {
   const participantClient = new ConnectParticipantClient({ region: 'eu-west-2', credentials });
   const connect = mockClient(connectClient);
   const participant = mockClient(participantClient);
-  const gateway = new ConnectGateway(config, connectClient, participantClient);
+  const gateway = new ConnectGateway(config, connectClient, participantClient, new Metrics());
 
   beforeEach(() => {
     connect.reset();

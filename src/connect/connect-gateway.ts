@@ -14,10 +14,17 @@ import {
   StartAttachmentUploadCommand,
 } from '@aws-sdk/client-connectparticipant';
 import { Inject, Injectable } from '@nestjs/common';
+import type { Counter } from 'prom-client';
 import { AppConfig } from '../config';
+import { Metrics } from '../ops/metrics';
 import { putAttachmentContent } from './attachment-content';
 import { CONNECT_CLIENT, CONNECT_PARTICIPANT_CLIENT } from './connect-clients';
-import { type ConnectOperation, ConnectRetryableError } from './connect-errors';
+import {
+  ConnectAccessDeniedError,
+  type ConnectOperation,
+  ConnectRejectedError,
+  ConnectRetryableError,
+} from './connect-errors';
 import type {
   AttachmentLink,
   AttachmentToUpload,
@@ -40,11 +47,20 @@ import { type ConnectService, translateConnectError } from './error-translation'
  */
 @Injectable()
 export class ConnectGateway {
+  private readonly calls: Counter<'operation' | 'outcome'>;
+
   constructor(
     private readonly config: AppConfig,
     @Inject(CONNECT_CLIENT) private readonly connect: ConnectClient,
     @Inject(CONNECT_PARTICIPANT_CLIENT) private readonly participant: ConnectParticipantClient,
-  ) {}
+    metrics: Metrics,
+  ) {
+    this.calls = metrics.counter(
+      'csb_connect_api_calls_total',
+      'Calls to Amazon Connect and its Participant Service, by operation and outcome',
+      ['operation', 'outcome'],
+    );
+  }
 
   async startChat(request: StartChatRequest): Promise<StartedChat> {
     const operation = 'StartChatContact';
@@ -211,11 +227,21 @@ export class ConnectGateway {
     send: () => Promise<T>,
   ): Promise<T> {
     try {
-      return await send();
+      const answer = await send();
+      this.calls.inc({ operation, outcome: 'ok' });
+      return answer;
     } catch (error) {
-      throw translateConnectError(error, { operation, service, secrets });
+      const translated = translateConnectError(error, { operation, service, secrets });
+      this.calls.inc({ operation, outcome: outcomeOf(translated) });
+      throw translated;
     }
   }
+}
+
+function outcomeOf(error: Error): string {
+  if (error instanceof ConnectAccessDeniedError) return 'access-denied';
+  if (error instanceof ConnectRejectedError) return 'rejected';
+  return 'retryable';
 }
 
 /** An answer without a member the API always returns: treated like a garbled reply. */

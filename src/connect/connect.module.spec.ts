@@ -2,6 +2,7 @@ import { ConnectClient } from '@aws-sdk/client-connect';
 import { ConnectParticipantClient } from '@aws-sdk/client-connectparticipant';
 import { Test } from '@nestjs/testing';
 import { AppConfig, ConfigModule } from '../config';
+import { MetricsModule } from '../ops/metrics.module';
 import { CONNECT_CLIENT, CONNECT_PARTICIPANT_CLIENT, ConnectGateway, ConnectModule } from './index';
 
 describe('ConnectModule', () => {
@@ -18,7 +19,7 @@ describe('ConnectModule', () => {
     const destroyConnect = jest.spyOn(ConnectClient.prototype, 'destroy');
     const destroyParticipant = jest.spyOn(ConnectParticipantClient.prototype, 'destroy');
     const moduleRef = await Test.createTestingModule({
-      imports: [ConfigModule.forRoot(config), ConnectModule],
+      imports: [ConfigModule.forRoot(config), MetricsModule, ConnectModule],
     }).compile();
 
     expect(moduleRef.get(ConnectGateway)).toBeInstanceOf(ConnectGateway);

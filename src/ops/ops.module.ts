@@ -1,15 +1,20 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
+import { ConversationsModule } from '../conversations';
 import { RelayModule } from '../relay';
 import { HealthController } from './health.controller';
-import { Metrics } from './metrics';
 import { MetricsController } from './metrics.controller';
+import { MetricsModule } from './metrics.module';
+import { StateGauges } from './state-gauges';
 
-@Global()
 @Module({
-  imports: [TerminusModule.forRoot({ logger: false }), RelayModule],
+  imports: [
+    TerminusModule.forRoot({ logger: false }),
+    RelayModule,
+    ConversationsModule,
+    MetricsModule,
+  ],
   controllers: [HealthController, MetricsController],
-  providers: [Metrics],
-  exports: [Metrics],
+  providers: [StateGauges],
 })
 export class OpsModule {}

@@ -11,6 +11,7 @@ import { inboundJobOptions } from './inbound-intake';
 import { InboundLanes } from './inbound-lanes';
 import type { InboundMessage } from './inbound-message';
 import { type LaneJob, LaneWorker } from './lane-worker';
+import { RelayMetrics } from './relay-metrics';
 
 /** Delivers customers' messages to Connect, one lane head at a time per conversation. */
 @Injectable()
@@ -22,6 +23,7 @@ export class InboundWorker extends LaneWorker<InboundMessage> {
     lanes: InboundLanes,
     private readonly conversations: ConversationService,
     private readonly channels: ChannelRegistry,
+    private readonly metrics: RelayMetrics,
     @InjectQueue('inbound') queue: Queue<LaneJob>,
   ) {
     super(connections, keys, lanes, {
@@ -32,14 +34,15 @@ export class InboundWorker extends LaneWorker<InboundMessage> {
     });
   }
 
-  deliver(job: LaneJob, message: LaneMessage<InboundMessage>): Promise<void> {
+  async deliver(job: LaneJob, message: LaneMessage<InboundMessage>): Promise<void> {
     const { payload } = message;
-    return this.conversations.deliver(
+    await this.conversations.deliver(
       job.conversationId,
       job.messageId,
       payload,
       this.downloaderFor(payload.channel),
     );
+    this.metrics.delivered('inbound', payload.channel, payload.receivedAt);
   }
 
   isPermanent(error: unknown): boolean {
@@ -47,10 +50,12 @@ export class InboundWorker extends LaneWorker<InboundMessage> {
   }
 
   recordRetry(job: LaneJob, payload: InboundMessage, attempt: number, reason: string) {
+    this.metrics.retried('inbound', payload.channel);
     return this.conversations.recordRetry(job.conversationId, payload, attempt, reason);
   }
 
   async recordFailure(job: LaneJob, payload: InboundMessage | undefined, reason: string) {
+    this.metrics.failed('inbound', payload?.channel ?? 'unknown');
     if (payload) await this.conversations.recordFailure(job.conversationId, payload, reason);
   }
 

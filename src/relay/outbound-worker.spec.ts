@@ -1,3 +1,5 @@
+import { Metrics } from '../ops/metrics';
+import { RelayMetrics } from './relay-metrics';
 import type { Queue } from 'bullmq';
 import {
   type ChannelAdapter,
@@ -61,6 +63,8 @@ function setUp(options: {
   } as unknown as ConversationService;
   const trace = { append: () => Promise.resolve() } as unknown as ConversationTrace;
   const registry = { adapterFor: () => adapter } as unknown as ChannelRegistry;
+  const metrics = new Metrics();
+  const relayMetrics = new RelayMetrics(metrics);
   const worker = new OutboundWorker(
     config,
     {} as RedisConnections,
@@ -69,6 +73,7 @@ function setUp(options: {
     conversations,
     trace,
     registry,
+    relayMetrics,
     { name: 'outbound' } as Queue<LaneJob>,
   );
   const parts: number[] = [];
@@ -79,7 +84,7 @@ function setUp(options: {
       return Promise.resolve();
     });
   };
-  return { worker, sent, parts, deliver, endContact };
+  return { worker, sent, parts, deliver, endContact, metrics };
 }
 
 const text = (content: string, contentType = 'text/plain'): OutboundItem => ({
@@ -103,6 +108,12 @@ describe('OutboundWorker', () => {
 
     await plain.deliver(text('2 * 3 = 6, **not** markdown'));
     expect(plain.sent[1].text).toBe('2 * 3 = 6, **not** markdown');
+    const relayed = await plain.metrics.registry.getSingleMetricAsString(
+      'csb_messages_relayed_total',
+    );
+    expect(relayed).toContain(
+      'csb_messages_relayed_total{direction="outbound",channel="generic:app",outcome="delivered"} 2',
+    );
   });
 
   it("splits text to the channel's limit with stable part ids, and resumes after the parts sent", async () => {

@@ -22,6 +22,7 @@ import type { AgentAttachment, OutboundItem } from './outbound-item';
 import { outboundJobOptions } from './outbound-intake';
 import { OutboundLanes } from './outbound-lanes';
 import { markdownToPlainText } from './plain-text';
+import { RelayMetrics } from './relay-metrics';
 
 /** An item that can never be sent (no conversation, no enabled channel). */
 class UndeliverableError extends Error {
@@ -46,6 +47,7 @@ export class OutboundWorker extends LaneWorker<OutboundItem> {
     private readonly conversations: ConversationService,
     private readonly trace: ConversationTrace,
     private readonly channels: ChannelRegistry,
+    private readonly metrics: RelayMetrics,
     @InjectQueue('outbound') queue: Queue<LaneJob>,
   ) {
     super(connections, keys, lanes, {
@@ -82,6 +84,7 @@ export class OutboundWorker extends LaneWorker<OutboundItem> {
         parts: sends.length,
       });
     }
+    this.metrics.delivered('outbound', conversation.channel, message.acceptedAt);
   }
 
   isPermanent(error: unknown): boolean {
@@ -89,7 +92,8 @@ export class OutboundWorker extends LaneWorker<OutboundItem> {
     return error instanceof UndeliverableError;
   }
 
-  recordRetry(job: LaneJob, item: OutboundItem, attempt: number, reason: string) {
+  async recordRetry(job: LaneJob, item: OutboundItem, attempt: number, reason: string) {
+    this.metrics.retried('outbound', await this.channelOf(job));
     return this.trace.append(job.conversationId, {
       event: 'retried',
       direction: 'outbound',
@@ -99,13 +103,20 @@ export class OutboundWorker extends LaneWorker<OutboundItem> {
     });
   }
 
-  recordFailure(job: LaneJob, item: OutboundItem | undefined, reason: string) {
+  async recordFailure(job: LaneJob, item: OutboundItem | undefined, reason: string) {
+    this.metrics.failed('outbound', await this.channelOf(job));
     return this.trace.append(job.conversationId, {
       event: 'failed',
       direction: 'outbound',
       connectMessageId: item?.itemId,
       reason,
     });
+  }
+
+  /** The label of the metrics; the conversation is read again only on retries and failures. */
+  private async channelOf(job: LaneJob): Promise<string> {
+    const conversation = await this.conversations.readConversation(job.conversationId);
+    return conversation?.channel ?? 'unknown';
   }
 
   private adapterOf(conversation: Conversation): ChannelAdapter {
