@@ -1,4 +1,6 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+// Not '../http': its index loads the ops module, which loads the channels (an import cycle).
+import { equalInConstantTime } from '../http/constant-time';
 
 /**
  * `sha256=<hex HMAC-SHA256 of the body>`: how Meta signs WhatsApp webhooks with the app secret,
@@ -6,13 +8,6 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
  */
 export function sha256Signature(secret: string, body: Buffer | string): string {
   return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
-}
-
-/** Compares in constant time; the length of what is compared is not secret. */
-export function equalInConstantTime(given: string, expected: string): boolean {
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 /** Whether a signature header carries `expected`; hex digits may come in either case. */

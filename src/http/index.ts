@@ -1,2 +1,3 @@
 export { type RawBodyRequest, SNS_WEBHOOK_PATH } from './body-parsing';
 export { configureHttp } from './configure-http';
+export { equalInConstantTime } from './constant-time';

@@ -113,4 +113,11 @@ describe('redactUrl', () => {
     );
     expect(redactUrl('/health/ready')).toBe('/health/ready');
   });
+
+  it('masks phone numbers in query parameters named like addresses', () => {
+    expect(redactUrl('/admin/conversations?customer=%2B15550003001&channel=twilio%3Asms')).toBe(
+      `/admin/conversations?customer=${encodeURIComponent(maskPhone('+15550003001'))}&channel=twilio%3Asms`,
+    );
+    expect(redactUrl('/admin/conversations?customer=%2B15550003001')).not.toContain('0003001');
+  });
 });

@@ -92,13 +92,14 @@ export const redaction = {
 
 const SECRET_QUERY_PARAM = /token|secret|signature|password|key|auth/i;
 
-/** A URL for the log: query parameters that look like secrets are replaced. */
+/** A URL for the log: query parameters that look like secrets are replaced, phone numbers masked. */
 export function redactUrl(url: string): string {
   const queryStart = url.indexOf('?');
   if (queryStart < 0) return url;
   const params = new URLSearchParams(url.slice(queryStart + 1));
-  for (const name of [...params.keys()]) {
+  for (const [name, value] of [...params.entries()]) {
     if (SECRET_QUERY_PARAM.test(name)) params.set(name, REDACTED);
+    else if (phoneKeys.has(name)) params.set(name, maskPhone(value));
   }
   return `${url.slice(0, queryStart)}?${params.toString()}`;
 }

@@ -3,39 +3,71 @@ import { RedisConnections, RedisKeys, RedisScript } from '../redis';
 /** How long a message id is remembered for deduplication (WhatsApp retries up to 7 days). */
 const DEDUPE_SECONDS = 7 * 24 * 60 * 60;
 
+/** Lua: adds ARGV[1] after the last message of the lane KEYS[2] (arrival order). */
+const ADD_AT_LANE_END = `
+local function addAtLaneEnd()
+  local last = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
+  redis.call('ZADD', KEYS[2], last[2] and (tonumber(last[2]) + 1) or 0, ARGV[1])
+end
+`;
+
 /**
  * Remember the message (its id deduplicates it) and put it in its conversation's lane, in one
  * step. The lane is a sorted set: by the given score, or, without one, after the lane's last
  * message (arrival order). Answers 'new', or the status of the message already known.
  */
-const ACCEPT = new RedisScript(`
+const ACCEPT = new RedisScript(`${ADD_AT_LANE_END}
 local status = redis.call('HGET', KEYS[1], 's')
 if status then return status end
-redis.call('HSET', KEYS[1], 's', 'pending', 'c', ARGV[2], 'm', ARGV[1], 'a', ARGV[6])
-redis.call('EXPIRE', KEYS[1], ARGV[3])
-local score = ARGV[5]
-if score == '' then
-  local last = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
-  score = last[2] and (tonumber(last[2]) + 1) or 0
-end
-redis.call('ZADD', KEYS[2], score, ARGV[4])
+redis.call('HSET', KEYS[1], 's', 'pending', 'c', ARGV[2], 'm', ARGV[3], 'a', ARGV[6])
+redis.call('EXPIRE', KEYS[1], ARGV[4])
+if ARGV[5] == '' then addAtLaneEnd() else redis.call('ZADD', KEYS[2], ARGV[5], ARGV[1]) end
 return 'new'
 `);
 
 /**
- * Settle a message: take it out of its lane, record the outcome, drop the payload (the status
- * alone keeps deduplicating; an expired record is not brought back) and answer the lane's head.
+ * Settle a message: take it out of its lane, record the outcome and answer the lane's head.
+ * A failed message keeps its payload and progress for an operator's retry until the record
+ * expires; any other drops them (the status alone keeps deduplicating). An expired record
+ * is not brought back.
  */
 const SETTLE = new RedisScript(`
 redis.call('ZREM', KEYS[2], ARGV[1])
 if redis.call('EXISTS', KEYS[1]) == 1 then
   redis.call('HSET', KEYS[1], 's', ARGV[2])
-  redis.call('HDEL', KEYS[1], 'm', 'p')
+  if ARGV[2] ~= 'failed' then redis.call('HDEL', KEYS[1], 'm', 'p') end
 end
 return redis.call('ZRANGE', KEYS[2], 0, 0)[1]
 `);
 
-export type MessageStatus = 'pending' | 'delivered' | 'failed';
+/**
+ * Put a failed message back in its lane as pending, after the lane's last message: never in
+ * front of a head that may be in flight. One whose job failed before it could settle is still
+ * pending and keeps its place.
+ */
+const REQUEUE = new RedisScript(`${ADD_AT_LANE_END}
+local status = redis.call('HGET', KEYS[1], 's')
+if status ~= 'failed' and status ~= 'pending' then return status or 'gone' end
+if redis.call('HEXISTS', KEYS[1], 'm') == 0 then return 'gone' end
+redis.call('HSET', KEYS[1], 's', 'pending')
+if not redis.call('ZSCORE', KEYS[2], ARGV[1]) then addAtLaneEnd() end
+return 'pending'
+`);
+
+/**
+ * Give up on a message that was not delivered: status 'discarded' (a redelivery by the
+ * provider stays a duplicate), payload dropped, out of its lane.
+ */
+const DISCARD = new RedisScript(`
+local status = redis.call('HGET', KEYS[1], 's')
+if status ~= 'failed' and status ~= 'pending' then return status or 'gone' end
+redis.call('HSET', KEYS[1], 's', 'discarded')
+redis.call('HDEL', KEYS[1], 'm', 'p')
+redis.call('ZREM', KEYS[2], ARGV[1])
+return 'discarded'
+`);
+
+export type MessageStatus = 'pending' | 'delivered' | 'failed' | 'discarded';
 
 /** A pending message as its lane keeps it. */
 export interface LaneMessage<T> {
@@ -71,10 +103,10 @@ export class ConversationLanes<T> {
       this.connections.client,
       [this.messageKey(messageId), this.laneKey(conversationId)],
       [
-        JSON.stringify(payload),
-        conversationId,
-        DEDUPE_SECONDS,
         messageId,
+        conversationId,
+        JSON.stringify(payload),
+        DEDUPE_SECONDS,
         score === undefined ? '' : score,
         Date.now(),
       ],
@@ -122,6 +154,24 @@ export class ConversationLanes<T> {
       [this.messageKey(messageId), this.laneKey(conversationId)],
       [messageId, status],
     )) ?? null) as string | null;
+  }
+
+  /** Answers 'pending' once back in the lane, else the status that prevents it ('gone': expired). */
+  async requeue(conversationId: string, messageId: string): Promise<MessageStatus | 'gone'> {
+    return (await REQUEUE.run(
+      this.connections.client,
+      [this.messageKey(messageId), this.laneKey(conversationId)],
+      [messageId],
+    )) as MessageStatus | 'gone';
+  }
+
+  /** Answers 'discarded' once given up on, else the status that prevents it ('gone': expired). */
+  async discard(conversationId: string, messageId: string): Promise<MessageStatus | 'gone'> {
+    return (await DISCARD.run(
+      this.connections.client,
+      [this.messageKey(messageId), this.laneKey(conversationId)],
+      [messageId],
+    )) as MessageStatus | 'gone';
   }
 
   private messageKey(messageId: string): string {

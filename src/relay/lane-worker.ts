@@ -8,7 +8,7 @@ import {
   Worker,
 } from 'bullmq';
 import { RedisConnections, RedisKeys } from '../redis';
-import type { ConversationLanes, LaneMessage } from './conversation-lanes';
+import type { ConversationLanes, LaneMessage, MessageStatus } from './conversation-lanes';
 
 /** A job of a lane queue: which message, of which conversation. */
 export interface LaneJob {
@@ -120,7 +120,7 @@ export abstract class LaneWorker<T> implements OnModuleInit, BeforeApplicationSh
     return 'delivered';
   }
 
-  private async settle(job: LaneJob, status: 'delivered' | 'failed'): Promise<void> {
+  private async settle(job: LaneJob, status: Exclude<MessageStatus, 'pending'>): Promise<void> {
     const next = await this.lanes.settle(job.conversationId, job.messageId, status);
     if (next) await this.wake(next, job.conversationId);
   }

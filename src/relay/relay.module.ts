@@ -3,6 +3,7 @@ import { Module } from '@nestjs/common';
 import { ChannelAdaptersModule } from '../channels/outbound';
 import { ConversationsModule } from '../conversations';
 import { RedisConnections, RedisKeys } from '../redis';
+import { FailedMessages } from './failed-messages';
 import { InboundIntake } from './inbound-intake';
 import { InboundLanes } from './inbound-lanes';
 import { InboundWorker } from './inbound-worker';
@@ -11,6 +12,7 @@ import { OutboundLanes } from './outbound-lanes';
 import { OutboundWorker } from './outbound-worker';
 import { QueueErrorLog } from './queue-errors';
 import { QUEUES } from './queues';
+import { RelayMetrics } from './relay-metrics';
 
 /**
  * BullMQ registered once: producers share the fail-fast request connection (an enqueue while
@@ -38,7 +40,9 @@ import { QUEUES } from './queues';
     OutboundLanes,
     OutboundIntake,
     OutboundWorker,
+    FailedMessages,
+    RelayMetrics,
   ],
-  exports: [BullModule, InboundIntake, OutboundIntake],
+  exports: [BullModule, InboundIntake, OutboundIntake, FailedMessages],
 })
 export class RelayModule {}

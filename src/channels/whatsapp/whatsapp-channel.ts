@@ -3,6 +3,7 @@ import type { Counter } from 'prom-client';
 import { z } from 'zod';
 import { AppConfig } from '../../config';
 import type { CustomerFile, FetchedFile } from '../../conversations';
+import { equalInConstantTime } from '../../http/constant-time';
 import { Metrics } from '../../ops/metrics';
 import {
   type ChannelAdapter,
@@ -14,7 +15,7 @@ import {
   type WebhookRequest,
 } from '../channel-adapter';
 import { downloadFile } from '../file-download';
-import { equalInConstantTime, sha256Signature, signatureMatches } from '../hmac-signature';
+import { sha256Signature, signatureMatches } from '../hmac-signature';
 import { bearer, callGraph, type GraphError, readGraphError } from './graph-api';
 import { MEDIA_ID } from './whatsapp-message-content';
 import { sendPayload } from './whatsapp-send-payload';
