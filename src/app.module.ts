@@ -1,10 +1,12 @@
 import { type DynamicModule, Module } from '@nestjs/common';
+import { AdminModule } from './admin';
 import { ChannelsModule } from './channels';
 import { type AppConfig, ConfigModule } from './config';
 import { LoggingModule, type RootLogger } from './logging';
-import { OpsModule } from './ops';
+import { MetricsModule, OpsModule } from './ops';
 import { RedisModule } from './redis';
 import { RelayModule } from './relay';
+import { SchedulerModule } from './scheduler';
 import { StreamingModule } from './streaming';
 
 @Module({})
@@ -16,10 +18,13 @@ export class AppModule {
         ConfigModule.forRoot(config),
         LoggingModule.forRoot(logger),
         RedisModule,
+        MetricsModule,
         RelayModule,
         OpsModule,
         ChannelsModule,
         StreamingModule,
+        SchedulerModule,
+        AdminModule,
       ],
     };
   }

@@ -1,3 +1,4 @@
+import { MetricsModule } from '../src/ops/metrics.module';
 import { createHash, randomBytes, randomInt, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { Test, type TestingModule } from '@nestjs/testing';
@@ -42,7 +43,7 @@ async function openStore(options: { encrypted: boolean }): Promise<Fixture> {
     }),
   );
   const moduleRef = await Test.createTestingModule({
-    imports: [ConfigModule.forRoot(config), RedisModule, ConversationsModule],
+    imports: [ConfigModule.forRoot(config), RedisModule, MetricsModule, ConversationsModule],
   }).compile();
   modules.push(moduleRef);
   // The request connection has no offline queue: wait until it is up.

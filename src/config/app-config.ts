@@ -56,6 +56,17 @@ export class AppConfig {
   };
   /** Texts the bridge itself sends the customer; `{name}` in agentJoined is the agent's name. */
   readonly notices: { agentJoined?: string; chatEnded?: string };
+  readonly scheduler: {
+    /** How long a replica leads a sweep without renewing its lease. */
+    leaseMs: number;
+    /** Participant Service calls one sweep makes per second at most. */
+    connectCallsPerSecond: number;
+    credentialRefreshIntervalMs: number;
+    /** Credentials expiring within this much time are refreshed. */
+    credentialRefreshAheadMs: number;
+    /** Conversations without a message either way for this long are ended; 0 is off. */
+    idleTimeoutMs: number;
+  };
   readonly twilio?: { accountSid: string; authToken: string; apiBaseUrl: string };
   readonly whatsapp?: {
     accessToken: string;
@@ -105,6 +116,13 @@ export class AppConfig {
       outboundOrderWindowMs: env.OUTBOUND_ORDER_WINDOW_MS,
     };
     this.notices = { agentJoined: env.AGENT_JOINED_MESSAGE, chatEnded: env.CHAT_ENDED_MESSAGE };
+    this.scheduler = {
+      leaseMs: env.SCHEDULER_LEASE_SECONDS * 1_000,
+      connectCallsPerSecond: env.SCHEDULER_CONNECT_CALLS_PER_SECOND,
+      credentialRefreshIntervalMs: env.CREDENTIAL_REFRESH_INTERVAL_SECONDS * 1_000,
+      credentialRefreshAheadMs: env.CREDENTIAL_REFRESH_AHEAD_SECONDS * 1_000,
+      idleTimeoutMs: Math.round(env.IDLE_TIMEOUT_MINUTES * 60_000),
+    };
     if (env.TWILIO_ACCOUNT_SID && env.TWILIO_AUTH_TOKEN) {
       this.twilio = {
         accountSid: env.TWILIO_ACCOUNT_SID,

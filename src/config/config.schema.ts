@@ -110,6 +110,13 @@ export const configSchema = z.object({
   AGENT_JOINED_MESSAGE: z.string().trim().min(1).max(1_000).optional(),
   CHAT_ENDED_MESSAGE: z.string().trim().min(1).max(1_000).optional(),
 
+  SCHEDULER_LEASE_SECONDS: z.coerce.number().int().min(2).max(600).default(30),
+  SCHEDULER_CONNECT_CALLS_PER_SECOND: z.coerce.number().positive().max(100).default(1),
+  CREDENTIAL_REFRESH_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(3_600).default(60),
+  // Connection tokens last a day: refreshing further ahead would refresh them on every run.
+  CREDENTIAL_REFRESH_AHEAD_SECONDS: z.coerce.number().int().min(1).max(43_200).default(3_600),
+  IDLE_TIMEOUT_MINUTES: z.coerce.number().min(0).max(10_080).default(0),
+
   TWILIO_ACCOUNT_SID: z
     .string()
     .regex(/^AC[0-9a-fA-F]{32}$/, 'must be AC followed by 32 hex digits')

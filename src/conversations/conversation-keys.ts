@@ -39,4 +39,8 @@ export class ConversationKeys {
   byCredentialExpiry(): string {
     return this.keys.key('conv', 'by-credential-expiry');
   }
+
+  byActivity(): string {
+    return this.keys.key('conv', 'by-activity');
+  }
 }

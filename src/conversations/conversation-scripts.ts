@@ -84,7 +84,7 @@ return ${APPLIED}
 `);
 
 /**
- * KEYS: record, tokens, by-credential-expiry, then one by-contact key per `expected`.
+ * KEYS: record, tokens, by-credential-expiry, by-activity, then one by-contact key per `expected`.
  * ARGV[1]: { id, now, graceSeconds, expected }
  */
 export const MARK_ENDED = new RedisScript(`${CHAIN_MATCHES}
@@ -97,12 +97,25 @@ redis.call('HSET', KEYS[1], '${R.state}', 'ended', '${R.endedAt}', a.now,
   '${R.lastEndedInitialContactId}', initialContactId, '${R.updatedAt}', a.now)
 redis.call('HDEL', KEYS[1], '${R.connectionExpiresAt}')
 for i, contactId in ipairs(a.expected) do
-  local key = KEYS[3 + i]
+  local key = KEYS[4 + i]
   if redis.call('GET', key) == a.id then redis.call('EXPIRE', key, a.graceSeconds) end
   redis.call('HDEL', KEYS[1], '${CONTACT}' .. contactId)
 end
 redis.call('DEL', KEYS[2])
 redis.call('ZREM', KEYS[3], a.id)
+redis.call('ZREM', KEYS[4], a.id)
+return ${APPLIED}
+`);
+
+/**
+ * KEYS: record, an index (sorted set of conversation ids). ARGV: id, notAfter (epoch ms).
+ * Removes the id unless the conversation is active or its entry is newer than notAfter.
+ */
+export const DROP_STALE_INDEX_ENTRY = new RedisScript(`
+if redis.call('HGET', KEYS[1], '${R.state}') == 'active' then return ${SKIPPED} end
+local score = redis.call('ZSCORE', KEYS[2], ARGV[1])
+if not score or tonumber(score) > tonumber(ARGV[2]) then return ${SKIPPED} end
+redis.call('ZREM', KEYS[2], ARGV[1])
 return ${APPLIED}
 `);
 

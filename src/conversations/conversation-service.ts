@@ -56,6 +56,7 @@ interface Delivery {
 const TEXT_LIMIT = 1024;
 const START_LOCK_MS = 30_000;
 const DAY_MS = 24 * 60 * 60 * 1000;
+const PARTICIPANT_REFUSED = 'the participant was refused: the contact is over';
 
 /** ClientTokens derived from stable ids: a retry never doubles anything at Connect. */
 const clientToken = (...parts: string[]) =>
@@ -341,18 +342,55 @@ export class ConversationService {
    * live or another contact has started since (an old contact's end must not end a new one).
    */
   async endContact(conversationId: string, initialContactId: string): Promise<boolean> {
-    const ended = await this.store.markEnded(conversationId, {
-      graceSeconds: this.config.chat.endedGraceSeconds,
-      initialContactId,
-    });
-    if (ended) {
-      await this.trace.append(conversationId, {
-        event: 'contact-ended',
-        contactId: initialContactId,
-        reason: 'the chat ended',
-      });
+    return this.closeContact(conversationId, initialContactId, initialContactId, 'the chat ended');
+  }
+
+  /** Ends the live contact on an operator's request (see `disconnectContact`). */
+  async endByOperator(conversationId: string): Promise<'ended' | 'not-active'> {
+    return this.disconnectContact(conversationId, 'ended by an operator');
+  }
+
+  /**
+   * Ends the live contact from the bridge's side: the customer participant disconnects
+   * (Connect then ends the chat), and the conversation closes at once, so the customer's next
+   * message starts a new contact. 'not-active' when there is no live contact.
+   */
+  async disconnectContact(conversationId: string, reason: string): Promise<'ended' | 'not-active'> {
+    const conversation = await this.readConversation(conversationId);
+    if (conversation?.state !== 'active') return 'not-active';
+    const token = clientToken(conversation.initialContactId, conversation.participantId, 'end');
+    try {
+      await this.gateway.disconnect(conversation.connectionToken, token);
+    } catch (error) {
+      if (!(error instanceof ConnectAccessDeniedError)) throw error;
+      // An expired connection is renewed; a refused participant means the contact is over already.
+      const refreshed = await this.refreshCredentials(conversation);
+      if (refreshed) await this.gateway.disconnect(refreshed.connectionToken, token);
     }
-    return ended;
+    await this.closeContact(
+      conversationId,
+      conversation.initialContactId,
+      conversation.contactId,
+      reason,
+    );
+    return 'ended';
+  }
+
+  /**
+   * New connection credentials for the live contact before the current ones expire. 'ended'
+   * when Connect refuses the participant: the contact is over, and the conversation closes.
+   */
+  async renewCredentials(conversationId: string): Promise<'refreshed' | 'ended' | 'not-active'> {
+    const conversation = await this.readConversation(conversationId);
+    if (conversation?.state !== 'active') return 'not-active';
+    if (await this.refreshCredentials(conversation)) return 'refreshed';
+    await this.closeContact(
+      conversationId,
+      conversation.initialContactId,
+      conversation.contactId,
+      PARTICIPANT_REFUSED,
+    );
+    return 'ended';
   }
 
   /**
@@ -405,18 +443,36 @@ export class ConversationService {
   ): Promise<ActiveConversation> {
     const refreshed = await this.refreshCredentials(conversation);
     if (refreshed) return refreshed;
-    await this.store.markEnded(conversation.id, {
-      graceSeconds: this.config.chat.endedGraceSeconds,
-      initialContactId: conversation.initialContactId,
-    });
-    await this.trace.append(conversation.id, {
-      event: 'contact-ended',
-      contactId: conversation.contactId,
-      reason: 'the participant was refused: the contact is over',
-    });
+    await this.closeContact(
+      conversation.id,
+      conversation.initialContactId,
+      conversation.contactId,
+      PARTICIPANT_REFUSED,
+    );
     // The same relay message id as a first start: a retry after a partial restart (the new
     // contact started, then a later step failed) finds the same new contact, not a third one.
     return this.liveConversation(conversation.id, delivery.messageId, delivery.message);
+  }
+
+  /**
+   * Marks the contact ended and traces why; false when it was not live or another contact has
+   * started since (an old contact's end must not end a new one). Not ended here means another
+   * path closed it first, and its trace says so.
+   */
+  private async closeContact(
+    conversationId: string,
+    initialContactId: string,
+    contactId: string,
+    reason: string,
+  ): Promise<boolean> {
+    const ended = await this.store.markEnded(conversationId, {
+      graceSeconds: this.config.chat.endedGraceSeconds,
+      initialContactId,
+    });
+    if (ended) {
+      await this.trace.append(conversationId, { event: 'contact-ended', contactId, reason });
+    }
+    return ended;
   }
 }
 

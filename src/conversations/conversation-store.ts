@@ -20,6 +20,7 @@ import {
 import {
   ADD_CONTACT_ID,
   APPLIED,
+  DROP_STALE_INDEX_ENTRY,
   MARK_ENDED,
   RELEASE_LOCK,
   SAVE_CONTACT,
@@ -40,6 +41,22 @@ const LOCK_RETRY_DELAY_MS = 50;
 export interface CredentialExpiry {
   conversationId: string;
   connectionExpiresAt: number;
+}
+
+export interface ConversationActivity {
+  conversationId: string;
+  /** The last message either way, epoch ms. */
+  lastActivityAt: number;
+}
+
+/** The sorted-set indexes of conversation ids that scheduled sweeps walk. */
+export type ConversationIndex = 'credential-expiry' | 'activity';
+
+/** One step of a walk over an index: where to go on ('0' when done) and what it removed. */
+export interface IndexCollectionStep {
+  cursor: string;
+  scanned: number;
+  removed: number;
 }
 
 /**
@@ -291,6 +308,7 @@ export class ConversationStore {
           this.keys.record(id),
           this.keys.tokens(id),
           this.keys.byCredentialExpiry(),
+          this.keys.byActivity(),
           ...expected.map((contactId) => this.keys.byContact(contactId)),
         ],
         [
@@ -307,26 +325,100 @@ export class ConversationStore {
     return result === APPLIED;
   }
 
-  /** Active conversations whose connection expires strictly before `epochMs`, soonest first. */
-  async credentialsExpiringBefore(epochMs: number, limit: number): Promise<CredentialExpiry[]> {
-    if (!Number.isFinite(epochMs)) throw new Error('epochMs must be a number');
-    requirePositiveInteger(limit, 'limit');
-    const flat = await this.call('credentialsExpiringBefore', undefined, () =>
-      this.redis.zrangebyscore(
-        this.keys.byCredentialExpiry(),
-        '-inf',
-        `(${epochMs}`,
-        'WITHSCORES',
-        'LIMIT',
-        0,
-        limit,
-      ),
+  /** How many conversations have a live contact (each has an entry in the expiry index). */
+  async activeCount(): Promise<number> {
+    return this.call('activeCount', undefined, () =>
+      this.redis.zcard(this.keys.byCredentialExpiry()),
     );
-    const due: CredentialExpiry[] = [];
-    for (let i = 0; i < flat.length; i += 2) {
-      due.push({ conversationId: flat[i], connectionExpiresAt: Number(flat[i + 1]) });
-    }
-    return due;
+  }
+
+  /**
+   * Active conversations whose connection expires strictly before `epochMs`, soonest first;
+   * with `after`, only those expiring later than that (the last expiry of the previous page).
+   */
+  async credentialsExpiringBefore(
+    epochMs: number,
+    limit: number,
+    options: { after?: number } = {},
+  ): Promise<CredentialExpiry[]> {
+    const page = await this.scoredPage('credentialsExpiringBefore', 'credential-expiry', {
+      before: epochMs,
+      limit,
+      after: options.after,
+    });
+    return page.map(([conversationId, connectionExpiresAt]) => ({
+      conversationId,
+      connectionExpiresAt,
+    }));
+  }
+
+  /**
+   * Conversations whose last message either way is older than `epochMs`, least recent first;
+   * with `after`, only those last active later than that. Every trace of a message received,
+   * sent or delivered records the activity (`ConversationTrace`); `markEnded` removes it, but
+   * a trailing message of an ended contact adds it again, so entries may be of conversations
+   * that are not active (`dropStaleIndexEntry` removes those).
+   */
+  async lastActiveBefore(
+    epochMs: number,
+    limit: number,
+    options: { after?: number } = {},
+  ): Promise<ConversationActivity[]> {
+    const page = await this.scoredPage('lastActiveBefore', 'activity', {
+      before: epochMs,
+      limit,
+      after: options.after,
+    });
+    return page.map(([conversationId, lastActivityAt]) => ({ conversationId, lastActivityAt }));
+  }
+
+  /** When the conversation's last message either way was, if one was recorded. */
+  async lastActivityAt(id: string): Promise<number | undefined> {
+    const score = await this.call('lastActivityAt', id, () =>
+      this.redis.zscore(this.keys.byActivity(), id),
+    );
+    return score === null ? undefined : Number(score);
+  }
+
+  /**
+   * Removes the conversation from `index` unless it is active or its entry is newer than
+   * `notAfter` (epoch ms): the entry of a conversation that ended or no longer exists. True
+   * when removed.
+   */
+  async dropStaleIndexEntry(
+    index: ConversationIndex,
+    id: string,
+    notAfter: number,
+  ): Promise<boolean> {
+    requireEpochMs(notAfter, 'notAfter');
+    return this.call('dropStaleIndexEntry', id, () => this.dropIfStale(index, id, notAfter));
+  }
+
+  /**
+   * One ZSCAN step over `index` (cursor '0' starts a walk, and ends it when returned),
+   * dropping the entries `dropStaleIndexEntry` would. The walk may see an entry twice or miss
+   * one added meanwhile, as ZSCAN does; it never removes an entry of an active conversation.
+   */
+  async collectStaleIndexEntries(
+    index: ConversationIndex,
+    cursor: string,
+    options: { count: number; notAfter: number },
+  ): Promise<IndexCollectionStep> {
+    requirePositiveInteger(options.count, 'count');
+    requireEpochMs(options.notAfter, 'notAfter');
+    return this.call('collectStaleIndexEntries', undefined, async () => {
+      const [next, flat] = await this.redis.zscan(
+        this.indexKey(index),
+        cursor,
+        'COUNT',
+        options.count,
+      );
+      const ids = flat.filter((_, i) => i % 2 === 0);
+      const dropped = await Promise.all(
+        ids.map((id) => this.dropIfStale(index, id, options.notAfter)),
+      );
+      return { cursor: next, scanned: ids.length, removed: dropped.filter(Boolean).length };
+    });
   }
 
   /** A lease on the conversation: its token when acquired, undefined while someone else holds it. */
@@ -384,6 +476,50 @@ export class ConversationStore {
         'conversation lock not released; its lease will run out',
       );
     }
+  }
+
+  private indexKey(index: ConversationIndex): string {
+    return index === 'activity' ? this.keys.byActivity() : this.keys.byCredentialExpiry();
+  }
+
+  private async dropIfStale(
+    index: ConversationIndex,
+    id: string,
+    notAfter: number,
+  ): Promise<boolean> {
+    const result = await DROP_STALE_INDEX_ENTRY.run(
+      this.redis,
+      [this.keys.record(id), this.indexKey(index)],
+      [id, String(notAfter)],
+    );
+    return result === APPLIED;
+  }
+
+  /** [id, score] pairs of `index` scored in (after, before), lowest first. */
+  private async scoredPage(
+    operation: string,
+    index: ConversationIndex,
+    page: { before: number; limit: number; after?: number },
+  ): Promise<[string, number][]> {
+    if (!Number.isFinite(page.before)) throw new Error('epochMs must be a number');
+    if (page.after !== undefined && !Number.isFinite(page.after)) {
+      throw new Error('after must be a number');
+    }
+    requirePositiveInteger(page.limit, 'limit');
+    const flat = await this.call(operation, undefined, () =>
+      this.redis.zrangebyscore(
+        this.indexKey(index),
+        page.after === undefined ? '-inf' : `(${page.after}`,
+        `(${page.before}`,
+        'WITHSCORES',
+        'LIMIT',
+        0,
+        page.limit,
+      ),
+    );
+    const entries: [string, number][] = [];
+    for (let i = 0; i < flat.length; i += 2) entries.push([flat[i], Number(flat[i + 1])]);
+    return entries;
   }
 
   private async retryOnStaleRead(

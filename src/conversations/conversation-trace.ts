@@ -50,12 +50,15 @@ const TEXT_FIELDS = [
   'status',
 ] as const;
 const NUMBER_FIELDS = ['part', 'parts', 'attempt'] as const;
+/** A message either way: its event is also the conversation's last activity, for the idle sweep. */
+const MESSAGE_EVENTS: ReadonlySet<TraceEventType> = new Set(['received', 'sent', 'delivered']);
 
 /**
  * What happened to a conversation's messages, for support: the last TRACE_MAX_EVENTS events,
  * kept TRACE_TTL_SECONDS after the last one. Only the fields of TraceEvent are stored, so a
  * caller passing a wider object cannot leak a token into it; addresses are masked and phone
- * numbers in `reason` too.
+ * numbers in `reason` too. A message event also records the conversation's last activity
+ * (`{csb}:conv:by-activity`) in the same round trip.
  */
 @Injectable()
 export class ConversationTrace {
@@ -69,14 +72,17 @@ export class ConversationTrace {
 
   async append(conversationId: string, event: NewTraceEvent): Promise<void> {
     const key = this.keys.trace(conversationId);
-    const entry = JSON.stringify(traceEntry(event));
+    const entry = traceEntry(event);
     try {
-      const replies = await this.redis
+      const transaction = this.redis
         .multi()
-        .rpush(key, entry)
+        .rpush(key, JSON.stringify(entry))
         .ltrim(key, -TRACE_MAX_EVENTS, -1)
-        .expire(key, TRACE_TTL_SECONDS)
-        .exec();
+        .expire(key, TRACE_TTL_SECONDS);
+      if (MESSAGE_EVENTS.has(entry.event)) {
+        transaction.zadd(this.keys.byActivity(), 'GT', entry.at, conversationId);
+      }
+      const replies = await transaction.exec();
       const failed = replies?.find(([error]) => error)?.[0];
       if (failed) throw failed;
     } catch (error) {

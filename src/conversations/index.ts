@@ -15,8 +15,11 @@ export {
   CorruptConversationError,
 } from './conversation-errors';
 export {
+  type ConversationActivity,
+  type ConversationIndex,
   ConversationStore,
   type CredentialExpiry,
+  type IndexCollectionStep,
   SUPERSEDED_CONTACT_GRACE_SECONDS,
 } from './conversation-store';
 export {
