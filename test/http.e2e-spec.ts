@@ -42,9 +42,10 @@ describe('the HTTP surface of the process', () => {
       /http_server_request_duration_seconds_count\{method="GET",route="\/health\/live",status_code="200"\} [1-9]/,
     );
     expect(text).toContain('process_resident_memory_bytes');
-    expect(text).toMatch(/^csb_queue_jobs\{queue="inbound",state="waiting"\} 0$/m);
-    expect(text).toMatch(/^csb_queue_jobs\{queue="outbound",state="failed"\} 0$/m);
-    expect(text).toMatch(/^csb_active_conversations 0$/m);
+    // Read from the Redis every suite shares: only their presence is certain here.
+    expect(text).toMatch(/^csb_queue_jobs\{queue="inbound",state="waiting"\} \d+$/m);
+    expect(text).toMatch(/^csb_queue_jobs\{queue="outbound",state="failed"\} \d+$/m);
+    expect(text).toMatch(/^csb_active_conversations \d+$/m);
     // The 413s above were refused by the body parser, before any handler: still counted.
     expect(text).toMatch(
       /^csb_webhook_rejections_total\{webhook="generic",reason="too-large"\} 1$/m,
