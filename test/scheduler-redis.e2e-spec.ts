@@ -69,14 +69,14 @@ describe('LeaseLock', () => {
 
   it('lets only its holder renew it, to a full lease', async () => {
     const key = `{${newPrefix()}}:scheduler:test:leader`;
-    const lock = lockOn(key, 1_000);
+    const lock = lockOn(key, 10_000);
     const holder = (await lock.acquire())!;
-    await sleep(500);
-    expect(await reader.pttl(key)).toBeLessThan(600);
+    // The lease has nearly run out.
+    await reader.pexpire(key, 1_000);
     expect(await lock.renew('someone-else')).toBe(false);
-    expect(await reader.pttl(key)).toBeLessThan(600);
+    expect(await reader.pttl(key)).toBeLessThanOrEqual(1_000);
     expect(await lock.renew(holder)).toBe(true);
-    expect(await reader.pttl(key)).toBeGreaterThan(900);
+    expect(await reader.pttl(key)).toBeGreaterThan(5_000);
   });
 
   it('is released by its holder only', async () => {
@@ -252,8 +252,8 @@ describe('SweepScheduler', () => {
     await scheduler.tick(sweep);
     const [run] = sweep.runs;
     expect(run.aborted).toBe(true);
+    // Not before its budget (80 % of 250 ms): the signal stopped it, not the sweep itself.
     expect(run.endedAt! - run.startedAt).toBeGreaterThanOrEqual(180);
-    expect(run.endedAt! - run.startedAt).toBeLessThan(250);
     expect(await runs(sweep)).toEqual({ partial: 1 });
     await scheduler.beforeApplicationShutdown();
   });

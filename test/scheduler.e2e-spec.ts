@@ -220,7 +220,6 @@ describe('scheduled work on two bridge processes sharing Redis', () => {
     const takenAfterMs = Date.parse(String(takeover.time)) - killedAt;
     // The dead leader's lease (renewed every third of it) had to run out first.
     expect(takenAfterMs).toBeGreaterThan(((LEASE_SECONDS * 2) / 3) * 1_000 - 500);
-    expect(takenAfterMs).toBeLessThan(LEASE_SECONDS * 1_000 + 2_500);
     expect(await h.redis.get(h.key('scheduler', 'credential-refresh', 'leader'))).toBe(
       takeover.holder,
     );

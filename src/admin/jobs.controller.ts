@@ -5,15 +5,15 @@ import {
   Delete,
   Get,
   HttpCode,
-  Logger,
   NotFoundException,
   Param,
   Post,
   Query,
   UseGuards,
 } from '@nestjs/common';
-import { QUEUES, type QueueName } from '../relay';
-import { AdminTokenGuard } from './admin-token.guard';
+import type { QueueName } from '../relay';
+import { AdminGuard } from './admin.guard';
+import { QueueNamePipe } from './queue-name.pipe';
 import { type FailedJobView, type QueueOverview, RelayJobs } from './relay-jobs';
 
 const DEFAULT_PAGE = 50;
@@ -31,10 +31,8 @@ const REFUSALS = {
  * The static `failed` routes are declared before the `:jobId` ones that would match them.
  */
 @Controller('admin/jobs')
-@UseGuards(AdminTokenGuard)
+@UseGuards(AdminGuard)
 export class AdminJobsController {
-  private readonly logger = new Logger(AdminJobsController.name);
-
   constructor(private readonly jobs: RelayJobs) {}
 
   @Get()
@@ -44,11 +42,10 @@ export class AdminJobsController {
 
   @Get(':queue/failed')
   async failed(
-    @Param('queue') name: string,
+    @Param('queue', QueueNamePipe) queue: QueueName,
     @Query('offset') offset?: string,
     @Query('limit') limit?: string,
   ): Promise<{ queue: QueueName; total: number; offset: number; jobs: FailedJobView[] }> {
-    const queue = queueNamed(name);
     const from = wholeNumber('offset', offset, {
       fallback: 0,
       min: 0,
@@ -61,63 +58,45 @@ export class AdminJobsController {
 
   @Post(':queue/failed/retry')
   @HttpCode(200)
-  async retryAll(@Param('queue') name: string) {
-    const queue = queueNamed(name);
+  async retryAll(@Param('queue', QueueNamePipe) queue: QueueName) {
     const result = await this.jobs.retryAll(queue);
-    this.logger.log({ queue, ...result }, 'an operator retried the failed jobs');
     return { queue, ...result };
   }
 
   @Delete(':queue/failed')
-  async discardAll(@Param('queue') name: string) {
-    const queue = queueNamed(name);
+  async discardAll(@Param('queue', QueueNamePipe) queue: QueueName) {
     const result = await this.jobs.discardAll(queue);
-    this.logger.log({ queue, ...result }, 'an operator discarded the failed jobs');
     return { queue, ...result };
   }
 
   @Post(':queue/pause')
   @HttpCode(200)
-  async pause(@Param('queue') name: string) {
-    const queue = queueNamed(name);
+  async pause(@Param('queue', QueueNamePipe) queue: QueueName) {
     await this.jobs.pause(queue);
-    this.logger.log({ queue }, 'an operator paused the queue');
     return { queue, paused: true };
   }
 
   @Post(':queue/resume')
   @HttpCode(200)
-  async resume(@Param('queue') name: string) {
-    const queue = queueNamed(name);
+  async resume(@Param('queue', QueueNamePipe) queue: QueueName) {
     await this.jobs.resume(queue);
-    this.logger.log({ queue }, 'an operator resumed the queue');
     return { queue, paused: false };
   }
 
   @Post(':queue/:jobId/retry')
   @HttpCode(200)
-  async retry(@Param('queue') name: string, @Param('jobId') jobId: string) {
-    const queue = queueNamed(name);
+  async retry(@Param('queue', QueueNamePipe) queue: QueueName, @Param('jobId') jobId: string) {
     const outcome = await this.jobs.retry(queue, jobId);
     if (outcome !== 'retried') throw REFUSALS[outcome](jobId);
-    this.logger.log({ queue, jobId }, 'an operator retried a failed job');
     return { queue, id: jobId, outcome };
   }
 
   @Delete(':queue/:jobId')
-  async discard(@Param('queue') name: string, @Param('jobId') jobId: string) {
-    const queue = queueNamed(name);
+  async discard(@Param('queue', QueueNamePipe) queue: QueueName, @Param('jobId') jobId: string) {
     const outcome = await this.jobs.discard(queue, jobId);
     if (outcome !== 'discarded') throw REFUSALS[outcome](jobId);
-    this.logger.log({ queue, jobId }, 'an operator discarded a failed job');
     return { queue, id: jobId, outcome };
   }
-}
-
-function queueNamed(name: string): QueueName {
-  if (!(QUEUES as readonly string[]).includes(name))
-    throw new NotFoundException(`no queue ${name}`);
-  return name as QueueName;
 }
 
 function wholeNumber(

@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import type { FailedMessage, FailedMessages, InboundMessage, LaneJob } from '../relay';
 import { RelayJobs } from './relay-jobs';
@@ -60,6 +61,14 @@ function setUp(failedIds: string[] = []) {
 }
 
 describe('RelayJobs', () => {
+  let logged: jest.SpyInstance;
+
+  beforeEach(() => {
+    logged = jest.spyOn(Logger.prototype, 'log').mockImplementation(() => {});
+  });
+
+  afterEach(() => logged.mockRestore());
+
   it('shows what a failed message was, without the source URLs of its files', async () => {
     const { jobs } = await setUp().jobs.failedJobs('inbound', 0, 10);
     expect(jobs[0]).toEqual({
@@ -81,11 +90,19 @@ describe('RelayJobs', () => {
     await jobs.retry('inbound', JOB_ID);
     await jobs.retry('inbound', 'generic:app/msg-1');
     expect(retried).toEqual([JOB_ID, JOB_ID]);
+    expect(logged.mock.calls).toEqual([
+      [{ queue: 'inbound', jobId: JOB_ID }, 'an operator retried a failed job'],
+      [{ queue: 'inbound', jobId: JOB_ID }, 'an operator retried a failed job'],
+    ]);
   });
 
   it('retries every job failed at the time of the call once, and counts what it could not', async () => {
     const { jobs, retried } = setUp(['a', 'gone', 'b']);
     expect(await jobs.retryAll('inbound')).toEqual({ retried: 2, skipped: 1 });
     expect(retried).toEqual(['a', 'gone', 'b']);
+    expect(logged).toHaveBeenCalledWith(
+      { queue: 'inbound', retried: 2, skipped: 1 },
+      'an operator retried the failed jobs',
+    );
   });
 });

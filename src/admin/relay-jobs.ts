@@ -1,5 +1,5 @@
 import { InjectQueue } from '@nestjs/bullmq';
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import {
   type DiscardOutcome,
@@ -28,9 +28,10 @@ export type FailedJobView = Omit<FailedMessage, 'jobId' | 'payload'> & {
   message: ReturnType<typeof messageView> | null;
 };
 
-/** The relay's queues for an operator: counts, failed jobs, retry, discard, pause. */
+/** The relay's queues for an operator: counts, failed jobs, retry, discard, pause; actions logged. */
 @Injectable()
 export class RelayJobs {
+  private readonly logger = new Logger(RelayJobs.name);
   private readonly queues: Record<QueueName, Queue<LaneJob>>;
 
   constructor(
@@ -70,33 +71,49 @@ export class RelayJobs {
   }
 
   async retry(queue: QueueName, jobId: string): Promise<RetryOutcome> {
-    return this.failed.retry(queue, await this.knownJobId(queue, jobId));
+    const id = await this.knownJobId(queue, jobId);
+    const outcome = await this.failed.retry(queue, id);
+    if (outcome === 'retried') {
+      this.logger.log({ queue, jobId: id }, 'an operator retried a failed job');
+    }
+    return outcome;
   }
 
   async discard(queue: QueueName, jobId: string): Promise<DiscardOutcome> {
-    return this.failed.discard(queue, await this.knownJobId(queue, jobId));
+    const id = await this.knownJobId(queue, jobId);
+    const outcome = await this.failed.discard(queue, id);
+    if (outcome === 'discarded') {
+      this.logger.log({ queue, jobId: id }, 'an operator discarded a failed job');
+    }
+    return outcome;
   }
 
   /** Every job failed at the time of the call, once: one failing again meanwhile stays failed. */
   async retryAll(queue: QueueName): Promise<{ retried: number; skipped: number }> {
     const outcomes = await this.forEachFailed(queue, (id) => this.failed.retry(queue, id));
     const retried = outcomes.filter((outcome) => outcome === 'retried').length;
-    return { retried, skipped: outcomes.length - retried };
+    const result = { retried, skipped: outcomes.length - retried };
+    this.logger.log({ queue, ...result }, 'an operator retried the failed jobs');
+    return result;
   }
 
   async discardAll(queue: QueueName): Promise<{ discarded: number; skipped: number }> {
     const outcomes = await this.forEachFailed(queue, (id) => this.failed.discard(queue, id));
     const discarded = outcomes.filter((outcome) => outcome === 'discarded').length;
-    return { discarded, skipped: outcomes.length - discarded };
+    const result = { discarded, skipped: outcomes.length - discarded };
+    this.logger.log({ queue, ...result }, 'an operator discarded the failed jobs');
+    return result;
   }
 
   /** Stops every worker of the queue from taking new jobs (those running finish). */
   async pause(queue: QueueName): Promise<void> {
     await this.queues[queue].pause();
+    this.logger.log({ queue }, 'an operator paused the queue');
   }
 
   async resume(queue: QueueName): Promise<void> {
     await this.queues[queue].resume();
+    this.logger.log({ queue }, 'an operator resumed the queue');
   }
 
   private async forEachFailed<T>(queue: QueueName, act: (jobId: string) => Promise<T>) {
