@@ -1,10 +1,10 @@
+import { genericCustomers } from './support/generic-customers';
 import { Queue } from 'bullmq';
 import type { LaneJob } from '../src/relay';
 import { BridgeProcess } from '../src/sandbox/bridge-process';
 import { ConnectEmulator } from '../src/sandbox/emulator';
 import type { Contact } from '../src/sandbox/emulator/model';
 import { eventually } from '../src/sandbox/eventually';
-import { sendGenericMessage } from '../src/sandbox/generic-customer';
 import { FakeGenericApp } from '../src/sandbox/providers';
 import { emulatedBridgeEnv, sharedRedisUrl } from './support/env';
 import { startStreamingBridge } from './support/streaming';
@@ -64,7 +64,6 @@ describe('the admin API', () => {
   let bridge: BridgeProcess;
   const prefix = `admin${Date.now()}`;
   const queues: Record<string, Queue<LaneJob>> = {};
-  let customerCount = 0;
 
   beforeAll(async () => {
     emulator = await ConnectEmulator.start();
@@ -110,38 +109,18 @@ describe('the admin API', () => {
     return { status: res.status, body: (await res.json()) as T, headers: res.headers };
   }
 
-  const newCustomer = () => `+1555${String(3_000_000 + (customerCount += 1)).slice(-7)}`;
-  const contactsOf = (customer: string) =>
-    emulator.center.list().filter((contact) => contact.attributes.customerAddress === customer);
-  const customerTexts = (customer: string) =>
-    contactsOf(customer).flatMap((contact) =>
-      contact.transcript
-        .filter((item) => item.ParticipantRole === 'CUSTOMER' && item.Type === 'MESSAGE')
-        .map((item) => item.Content),
-    );
+  const { newCustomer, contactsOf, customerTexts, post, customerWrites } = genericCustomers({
+    bridgeUrl: () => bridge.url,
+    emulator: () => emulator,
+    secret: SECRET,
+    businessAddress: BUSINESS,
+    firstNumber: 3_000_000,
+  });
   const textsAtCustomer = (customer: string) =>
     app
       .messages()
       .filter((message) => message.to === customer)
       .map((message) => message.text);
-  const post = (customer: string, messageId: string) =>
-    sendGenericMessage(bridge.url, SECRET, {
-      messageId,
-      from: customer,
-      to: BUSINESS,
-      text: `text of ${messageId}`,
-    }).then((res) => expect(res.status).toBe(200));
-
-  /** A customer writes; answers the live contact once the message is at Connect. */
-  async function customerWrites(customer: string, messageId: string) {
-    await post(customer, messageId);
-    await eventually(
-      `${messageId} at Connect`,
-      () => customerTexts(customer).includes(`text of ${messageId}`),
-      20_000,
-    );
-    return contactsOf(customer).find((contact) => contact.endedAt === undefined)!;
-  }
 
   const inboundJobId = (messageId: string) => encodeURIComponent(`generic:app/${messageId}`);
   const failedJobs = async (queue: string) =>

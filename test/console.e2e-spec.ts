@@ -1,3 +1,4 @@
+import { genericCustomers } from './support/generic-customers';
 import { Queue } from 'bullmq';
 import { existsSync } from 'node:fs';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
@@ -5,7 +6,6 @@ import type { LaneJob } from '../src/relay';
 import type { BridgeProcess } from '../src/sandbox/bridge-process';
 import { ConnectEmulator } from '../src/sandbox/emulator';
 import { eventually } from '../src/sandbox/eventually';
-import { sendGenericMessage } from '../src/sandbox/generic-customer';
 import { FakeGenericApp } from '../src/sandbox/providers';
 import { sharedRedisUrl } from './support/env';
 import { startStreamingBridge } from './support/streaming';
@@ -24,7 +24,6 @@ describe('the support console, in a browser', () => {
   let inbound: Queue<LaneJob>;
   const contexts: BrowserContext[] = [];
   const prefix = `console${Date.now()}`;
-  let customerCount = 0;
 
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) {
@@ -63,32 +62,13 @@ describe('the support console, in a browser', () => {
   });
 
   const url = (path: string) => `${bridge.url}${path}`;
-  const newCustomer = () => `+1555${String(4_000_000 + (customerCount += 1)).slice(-7)}`;
-  const contactsOf = (customer: string) =>
-    emulator.center.list().filter((contact) => contact.attributes.customerAddress === customer);
-  const customerTexts = (customer: string) =>
-    contactsOf(customer).flatMap((contact) =>
-      contact.transcript
-        .filter((item) => item.ParticipantRole === 'CUSTOMER' && item.Type === 'MESSAGE')
-        .map((item) => item.Content),
-    );
-  const post = (customer: string, messageId: string) =>
-    sendGenericMessage(bridge.url, SECRET, {
-      messageId,
-      from: customer,
-      to: BUSINESS,
-      text: `text of ${messageId}`,
-    }).then((res) => expect(res.status).toBe(200));
-
-  async function customerWrites(customer: string, messageId: string) {
-    await post(customer, messageId);
-    await eventually(
-      `${messageId} at Connect`,
-      () => customerTexts(customer).includes(`text of ${messageId}`),
-      20_000,
-    );
-    return contactsOf(customer).find((contact) => contact.endedAt === undefined)!;
-  }
+  const { newCustomer, customerTexts, post, customerWrites } = genericCustomers({
+    bridgeUrl: () => bridge.url,
+    emulator: () => emulator,
+    secret: SECRET,
+    businessAddress: BUSINESS,
+    firstNumber: 4_000_000,
+  });
 
   /** A fresh browser that reaches the bridge only (Bull Board's page asks for web fonts too). */
   async function newPage(): Promise<Page> {
