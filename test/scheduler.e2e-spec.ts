@@ -4,6 +4,7 @@ import { BridgeProcess, type LogLine } from '../src/sandbox/bridge-process';
 import { ConnectEmulator } from '../src/sandbox/emulator';
 import { eventually } from '../src/sandbox/eventually';
 import { sendGenericMessage } from '../src/sandbox/generic-customer';
+import { FakeGenericApp } from '../src/sandbox/providers';
 import { emulatedBridgeEnv, sharedRedisUrl } from './support/env';
 
 const SECRET = 'generic-webhook-secret-for-tests';
@@ -240,17 +241,21 @@ describe('scheduled work on two bridge processes sharing Redis', () => {
 describe('the idle timeout', () => {
   const prefix = `idle${Date.now()}`;
   let emulator: ConnectEmulator;
+  let app: FakeGenericApp;
   let bridge: BridgeProcess;
   const h = harness(prefix, () => emulator);
 
   beforeAll(async () => {
     emulator = await ConnectEmulator.start();
+    app = await FakeGenericApp.start({ secret: SECRET });
     bridge = await BridgeProcess.start(
       emulatedBridgeEnv(emulator, {
         REDIS_KEY_PREFIX: prefix,
         GENERIC_WEBHOOK_SECRET: SECRET,
+        GENERIC_CALLBACK_URL: app.callbackUrl,
         LOG_LEVEL: 'info',
         IDLE_TIMEOUT_MINUTES: '0.05',
+        IDLE_ENDED_MESSAGE: 'We closed this chat after a quiet while.',
         SCHEDULER_CONNECT_CALLS_PER_SECOND: '20',
       }),
     );
@@ -259,6 +264,7 @@ describe('the idle timeout', () => {
   afterAll(async () => {
     await bridge?.stop();
     await emulator?.close();
+    await app?.close();
     h.redis.disconnect();
   });
 
@@ -292,6 +298,19 @@ describe('the idle timeout', () => {
         line.ended === 1,
     );
     expect(run).toBeDefined();
+    const toCustomer = (customer: string) =>
+      app.messages().filter((message) => message.to === customer);
+    await eventually(
+      'the idle notice at the customer',
+      () =>
+        toCustomer(quiet).some(
+          (message) => message.text === 'We closed this chat after a quiet while.',
+        ),
+      15_000,
+    );
+    expect(toCustomer(talking).map((message) => message.text)).not.toContain(
+      'We closed this chat after a quiet while.',
+    );
 
     // The customer's next message starts a new contact.
     await h.send(bridge, quiet, 'quiet-2');

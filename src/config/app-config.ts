@@ -55,7 +55,7 @@ export class AppConfig {
     outboundOrderWindowMs: number;
   };
   /** Texts the bridge itself sends the customer; `{name}` in agentJoined is the agent's name. */
-  readonly notices: { agentJoined?: string; chatEnded?: string };
+  readonly notices: { agentJoined?: string; chatEnded?: string; idleEnded?: string };
   readonly scheduler: {
     /** How long a replica leads a sweep without renewing its lease. */
     leaseMs: number;
@@ -115,7 +115,11 @@ export class AppConfig {
       outboundAttempts: env.OUTBOUND_ATTEMPTS,
       outboundOrderWindowMs: env.OUTBOUND_ORDER_WINDOW_MS,
     };
-    this.notices = { agentJoined: env.AGENT_JOINED_MESSAGE, chatEnded: env.CHAT_ENDED_MESSAGE };
+    this.notices = {
+      agentJoined: env.AGENT_JOINED_MESSAGE,
+      chatEnded: env.CHAT_ENDED_MESSAGE,
+      idleEnded: env.IDLE_ENDED_MESSAGE,
+    };
     this.scheduler = {
       leaseMs: env.SCHEDULER_LEASE_SECONDS * 1_000,
       connectCallsPerSecond: env.SCHEDULER_CONNECT_CALLS_PER_SECOND,

@@ -116,6 +116,7 @@ export const configSchema = z.object({
   // Connection tokens last a day: refreshing further ahead would refresh them on every run.
   CREDENTIAL_REFRESH_AHEAD_SECONDS: z.coerce.number().int().min(1).max(43_200).default(3_600),
   IDLE_TIMEOUT_MINUTES: z.coerce.number().min(0).max(10_080).default(0),
+  IDLE_ENDED_MESSAGE: z.string().trim().min(1).max(1_000).optional(),
 
   TWILIO_ACCOUNT_SID: z
     .string()

@@ -12,9 +12,10 @@ export interface AgentAttachment {
 export type OutboundItem =
   | {
       kind: 'message';
-      /** The stream item's Id. */
+      /** The stream item's Id, or the bridge's own id for a notice of its own. */
       itemId: string;
-      contactId: string;
+      /** The contact the item came from; none for the bridge's own notices. */
+      contactId?: string;
       text?: string;
       /** text/plain or text/markdown. */
       contentType: string;

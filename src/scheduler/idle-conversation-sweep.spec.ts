@@ -5,14 +5,16 @@ import type {
   ConversationService,
   ConversationStore,
 } from '../conversations';
+import type { OutboundIntake, OutboundItem } from '../relay';
 import { IdleConversationSweep } from './idle-conversation-sweep';
 import { RateGate } from './rate-gate';
 
 const NOW = Date.UTC(2030, 0, 1, 12, 0, 0);
 const MINUTE = 60_000;
 
-const configWith = (idleTimeoutMinutes: string) =>
+const configWith = (idleTimeoutMinutes: string, idleEndedMessage?: string) =>
   AppConfig.fromEnv({
+    ...(idleEndedMessage ? { IDLE_ENDED_MESSAGE: idleEndedMessage } : {}),
     AWS_REGION: 'us-east-1',
     CONNECT_INSTANCE_ID: 'instance-1',
     CONNECT_CONTACT_FLOW_ID: 'flow-1',
@@ -30,6 +32,7 @@ function setUp(options: {
   active: string[];
   /** Activity recorded after the page was read, before the sweep looks again. */
   laterActivity?: Record<string, number>;
+  notice?: string;
 }) {
   const activity = new Map(Object.entries(options.activity));
   const store = {
@@ -59,12 +62,16 @@ function setUp(options: {
     activity.delete(id);
     return Promise.resolve('ended' as const);
   });
+  const accept = jest.fn((_conversationId: string, _item: OutboundItem, _at: string) =>
+    Promise.resolve('accepted' as const),
+  );
   const sweep = new IdleConversationSweep(
-    configWith(options.timeoutMinutes),
+    configWith(options.timeoutMinutes, options.notice),
     store as unknown as ConversationStore,
     { disconnectContact } as unknown as ConversationService,
+    { accept } as unknown as OutboundIntake,
   );
-  return { sweep, store, disconnectContact };
+  return { sweep, store, disconnectContact, accept };
 }
 
 const running = () => new AbortController().signal;
@@ -85,6 +92,7 @@ describe('IdleConversationSweep', () => {
         configWith(minutes),
         {} as ConversationStore,
         {} as ConversationService,
+        {} as OutboundIntake,
       ).intervalMs;
     expect(intervalFor('0')).toBe(0);
     expect(intervalFor('0.05')).toBe(1_000);
@@ -112,6 +120,37 @@ describe('IdleConversationSweep', () => {
       ['idle-just', 'idle for 30 minutes'],
     ]);
     expect(counts).toEqual({ ended: 2, stale: 0, active: 0, failed: 0 });
+  });
+
+  it('tells the customer with IDLE_ENDED_MESSAGE, once per quiet spell, and only when it is set', async () => {
+    const silent = setUp({
+      timeoutMinutes: '30',
+      activity: { quiet: NOW - 40 * MINUTE },
+      active: ['quiet'],
+    });
+    await silent.sweep.run(running());
+    expect(silent.accept).not.toHaveBeenCalled();
+
+    const told = setUp({
+      timeoutMinutes: '30',
+      activity: { quiet: NOW - 40 * MINUTE },
+      active: ['quiet'],
+      notice: 'We closed this chat.',
+    });
+    await told.sweep.run(running());
+    expect(told.accept.mock.calls).toEqual([
+      [
+        'quiet',
+        {
+          kind: 'message',
+          itemId: `idle-ended-quiet-${NOW - 40 * MINUTE}`,
+          text: 'We closed this chat.',
+          contentType: 'text/plain',
+          attachments: [],
+        },
+        new Date(NOW).toISOString(),
+      ],
+    ]);
   });
 
   it('leaves a conversation that wrote after the page was read', async () => {

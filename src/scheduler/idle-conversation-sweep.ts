@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../config';
 import { ConversationService, ConversationStore } from '../conversations';
+import { OutboundIntake } from '../relay';
 import { walkDueEntries } from './due-entries';
 import { RateGate } from './rate-gate';
 import type { Sweep, SweepCounts } from './sweep';
@@ -14,8 +15,9 @@ type IdleOutcome = 'ended' | 'stale' | 'active';
 
 /**
  * Ends conversations without a message either way for IDLE_TIMEOUT_MINUTES: the customer
- * participant disconnects (DisconnectParticipant, which ends the chat at Connect) and the
- * contact is marked ended with the reason in the trace. Looks every quarter of the timeout,
+ * participant disconnects (DisconnectParticipant, which ends the chat at Connect), the
+ * contact is marked ended with the reason in the trace, and IDLE_ENDED_MESSAGE (when set) goes
+ * to the customer through the outbound relay. Looks every quarter of the timeout,
  * between once a second and once a minute. Entries of conversations that are no longer
  * active leave the activity index on the way.
  */
@@ -26,13 +28,16 @@ export class IdleConversationSweep implements Sweep {
   private readonly logger = new Logger(IdleConversationSweep.name);
   private readonly timeoutMs: number;
   private readonly reason: string;
+  private readonly notice?: string;
   private readonly gate: RateGate;
 
   constructor(
     config: AppConfig,
     private readonly store: ConversationStore,
     private readonly conversations: ConversationService,
+    private readonly outbound: OutboundIntake,
   ) {
+    this.notice = config.notices.idleEnded;
     this.timeoutMs = config.scheduler.idleTimeoutMs;
     this.intervalMs =
       this.timeoutMs === 0
@@ -75,6 +80,23 @@ export class IdleConversationSweep implements Sweep {
     if (lastActivityAt === undefined || lastActivityAt >= cutoff) return 'active';
     if (!(await this.gate.pass(signal))) return undefined;
     const outcome = await this.conversations.disconnectContact(conversationId, this.reason);
-    return outcome === 'ended' ? 'ended' : 'stale';
+    if (outcome !== 'ended') return 'stale';
+    if (this.notice) await this.tellCustomer(conversationId, lastActivityAt);
+    return 'ended';
+  }
+
+  /** The item id is stable for this quiet spell, so a sweep run again sends the notice once. */
+  private async tellCustomer(conversationId: string, lastActivityAt: number): Promise<void> {
+    await this.outbound.accept(
+      conversationId,
+      {
+        kind: 'message',
+        itemId: `idle-ended-${conversationId}-${lastActivityAt}`,
+        text: this.notice,
+        contentType: 'text/plain',
+        attachments: [],
+      },
+      new Date(Date.now()).toISOString(),
+    );
   }
 }

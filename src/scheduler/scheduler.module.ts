@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
 import { ConversationsModule } from '../conversations';
+import { RelayModule } from '../relay';
 import { CredentialRefresher } from './credential-refresher';
 import { IdleConversationSweep } from './idle-conversation-sweep';
 import { StaleIndexSweep } from './stale-index-sweep';
@@ -12,7 +13,7 @@ import { SweepScheduler } from './sweep-scheduler';
  * stale index entries. Needs the global ConfigModule, RedisModule and MetricsModule.
  */
 @Module({
-  imports: [ScheduleModule.forRoot(), ConversationsModule],
+  imports: [ScheduleModule.forRoot(), ConversationsModule, RelayModule],
   providers: [
     CredentialRefresher,
     IdleConversationSweep,
