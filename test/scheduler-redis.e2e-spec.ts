@@ -14,7 +14,7 @@ import {
 } from '../src/conversations';
 import { Metrics, MetricsModule } from '../src/ops';
 import { RedisConnections, RedisKeys, RedisModule } from '../src/redis';
-import { LeaseLock } from '../src/scheduler/lease-lock';
+import { LeaseLock } from '../src/redis';
 import { StaleIndexSweep } from '../src/scheduler/stale-index-sweep';
 import type { Sweep, SweepCounts } from '../src/scheduler/sweep';
 import { SweepLeadership } from '../src/scheduler/sweep-leadership';

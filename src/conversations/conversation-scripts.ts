@@ -118,9 +118,3 @@ if not score or tonumber(score) > tonumber(ARGV[2]) then return ${SKIPPED} end
 redis.call('ZREM', KEYS[2], ARGV[1])
 return ${APPLIED}
 `);
-
-/** KEYS: lock. ARGV: the holder's token. Deletes the lock only for its holder. */
-export const RELEASE_LOCK = new RedisScript(`
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-`);

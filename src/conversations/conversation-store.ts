@@ -1,7 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Injectable, Logger } from '@nestjs/common';
-import { RedisConnections, RedisKeys, type RedisClient } from '../redis';
+import { LeaseLock, RedisConnections, RedisKeys, type RedisClient } from '../redis';
 import {
   type ContactDetails,
   type Conversation,
@@ -22,7 +21,6 @@ import {
   APPLIED,
   DROP_STALE_INDEX_ENTRY,
   MARK_ENDED,
-  RELEASE_LOCK,
   SAVE_CONTACT,
   STALE_READ,
   UPDATE_CREDENTIALS,
@@ -424,19 +422,17 @@ export class ConversationStore {
   /** A lease on the conversation: its token when acquired, undefined while someone else holds it. */
   async acquireLock(id: string, ttlMs: number): Promise<string | undefined> {
     requirePositiveInteger(ttlMs, 'ttlMs');
-    const token = randomUUID();
-    const reply = await this.call('acquireLock', id, () =>
-      this.redis.set(this.keys.lock(id), token, 'PX', ttlMs, 'NX'),
-    );
-    return reply === 'OK' ? token : undefined;
+    return this.call('acquireLock', id, () => this.lock(id, ttlMs).acquire());
   }
 
   /** Frees the lock if `token` still holds it; false when the lease had run out. */
   async releaseLock(id: string, token: string): Promise<boolean> {
-    const released = await this.call('releaseLock', id, () =>
-      RELEASE_LOCK.run(this.redis, [this.keys.lock(id)], [token]),
-    );
-    return released === 1;
+    // Releasing needs no lease length.
+    return this.call('releaseLock', id, () => this.lock(id, 0).release(token));
+  }
+
+  private lock(id: string, ttlMs: number): LeaseLock {
+    return new LeaseLock(this.redis, this.keys.lock(id), ttlMs);
   }
 
   /**

@@ -1,5 +1,5 @@
 import type { Logger } from '@nestjs/common';
-import type { LeaseLock } from './lease-lock';
+import type { LeaseLock } from '../redis';
 
 /**
  * Which replica runs one sweep: the holder of the sweep's lease. The leader renews the lease

@@ -9,8 +9,7 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import type { Counter, Histogram } from 'prom-client';
 import { AppConfig } from '../config';
 import { Metrics } from '../ops/metrics';
-import { RedisConnections, RedisKeys } from '../redis';
-import { LeaseLock } from './lease-lock';
+import { LeaseLock, RedisConnections, RedisKeys } from '../redis';
 import { SWEEPS, type Sweep, type SweepCounts } from './sweep';
 import { SweepLeadership } from './sweep-leadership';
 

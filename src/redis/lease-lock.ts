@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { type RedisClient, RedisScript } from '../redis';
+import type { RedisClient } from './redis-options';
+import { RedisScript } from './redis-script';
 
 /** KEYS: the lease. ARGV: holder, lease ms. Pushes the expiry back for its holder only. */
 const RENEW = new RedisScript(`
@@ -17,7 +18,8 @@ return 0
 /**
  * A lease on one Redis key: one holder at a time (SET NX PX), kept by its holder renewing it
  * before `leaseMs` runs out, freed early by its holder only. When the holder dies, the lease
- * runs out and another process can take it. The holder id names the process (host/pid/random),
+ * runs out and another process can take it. Conversation locks and the scheduler's leaders
+ * both use it. The holder id names the process (host/pid/random),
  * so an operator reading the key sees who holds it; it grants nothing and is no secret.
  */
 export class LeaseLock {
