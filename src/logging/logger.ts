@@ -54,9 +54,11 @@ export function httpLoggerOptions(logger: RootLogger): HttpLoggerOptions {
     logger,
     genReqId: requestId,
     customLogLevel: (req, res, error) => {
-      if (error || res.statusCode >= 500) return 'error';
+      const probe = QUIET_PATHS.test(req.url ?? '');
+      // A probe's 503 is its answer (not ready yet, Redis away), not a fault of the server.
+      if (error || res.statusCode >= 500) return probe ? 'warn' : 'error';
       if (res.statusCode >= 400) return 'warn';
-      return QUIET_PATHS.test(req.url ?? '') ? 'debug' : 'info';
+      return probe ? 'debug' : 'info';
     },
     serializers: {
       // An allow-list: headers carry signatures and bearer tokens.
