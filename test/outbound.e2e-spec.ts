@@ -182,6 +182,18 @@ describe('Connect → customer through SNS and the generic channel', () => {
     await waitForTexts(customer, [JOINED, 'line 1', 'line 2', 'line 3', 'line 4', 'line 5']);
   });
 
+  it('reads the transcript for an earlier item SNS did not deliver, and sends it first', async () => {
+    const customer = newCustomer();
+    const contactId = await chatWithSam(customer, 'gap-1');
+    emulator.faults.configure({ seed: 3, operations: {}, sns: { dropRate: 1, duplicateRate: 0 } });
+    emulator.center.agentMessage(contactId, { content: 'lost on the way' });
+    emulator.faults.configure({ seed: 3, operations: {}, sns: { dropRate: 0, duplicateRate: 0 } });
+    emulator.center.agentMessage(contactId, { content: 'delivered by SNS' });
+    await waitForTexts(customer, [JOINED, 'lost on the way', 'delivered by SNS']);
+    const metrics = await (await fetch(`${bridge.url}/metrics`)).text();
+    expect(metrics).toMatch(/csb_outbound_order_checks_total\{outcome="caught-up"\} [1-9]/);
+  });
+
   it('forwards SYSTEM messages and plain text of markdown, not AGENT-only notes', async () => {
     const customer = newCustomer();
     const contactId = await chatWithSam(customer, 'rule-1');

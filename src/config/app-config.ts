@@ -53,6 +53,13 @@ export class AppConfig {
     outboundAttempts: number;
     /** How long an agent message waits for earlier ones that SNS delivers late. */
     outboundOrderWindowMs: number;
+    /**
+     * Before sending a stream item, read the customer's transcript for earlier items SNS has not
+     * delivered yet, and send those first.
+     */
+    transcriptCheck: boolean;
+    /** A worker's lock on the job it runs; a dead process's jobs are taken up after 1–2× this. */
+    jobLockMs: number;
   };
   /** Texts the bridge itself sends the customer; `{name}` in agentJoined is the agent's name. */
   readonly notices: { agentJoined?: string; chatEnded?: string; idleEnded?: string };
@@ -114,6 +121,8 @@ export class AppConfig {
       outboundConcurrency: env.OUTBOUND_CONCURRENCY,
       outboundAttempts: env.OUTBOUND_ATTEMPTS,
       outboundOrderWindowMs: env.OUTBOUND_ORDER_WINDOW_MS,
+      transcriptCheck: env.OUTBOUND_TRANSCRIPT_CHECK,
+      jobLockMs: env.JOB_LOCK_SECONDS * 1_000,
     };
     this.notices = {
       agentJoined: env.AGENT_JOINED_MESSAGE,

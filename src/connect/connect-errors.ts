@@ -9,7 +9,8 @@ export type ConnectOperation =
   | 'StartAttachmentUpload'
   | 'UploadAttachmentContent'
   | 'CompleteAttachmentUpload'
-  | 'GetAttachment';
+  | 'GetAttachment'
+  | 'GetTranscript';
 
 /** What the failure was on the wire; safe to log (no tokens, no URLs). */
 export interface ConnectFailureDetails {

@@ -9,6 +9,7 @@ import {
   CreateParticipantConnectionCommand,
   DisconnectParticipantCommand,
   GetAttachmentCommand,
+  GetTranscriptCommand,
   SendEventCommand,
   SendMessageCommand,
   StartAttachmentUploadCommand,
@@ -35,6 +36,7 @@ import type {
   StartChatRequest,
   StartedChat,
   StartedStreaming,
+  TranscriptItem,
   UploadedAttachment,
 } from './connect-types';
 import { type ConnectService, translateConnectError } from './error-translation';
@@ -218,6 +220,47 @@ export class ConnectGateway {
       url: present(answer.Url, 'Url', operation),
       expiresAt: epochMs(answer.UrlExpiry, 'UrlExpiry', operation),
     };
+  }
+
+  /** Up to `count` items that came before `itemId`, oldest first, as the customer sees them. */
+  async itemsBefore(
+    connectionToken: string,
+    itemId: string,
+    count: number,
+  ): Promise<TranscriptItem[]> {
+    const answer = await this.call('GetTranscript', 'participant', [connectionToken], () =>
+      this.participant.send(
+        new GetTranscriptCommand({
+          ConnectionToken: connectionToken,
+          StartPosition: { Id: itemId },
+          ScanDirection: 'BACKWARD',
+          SortOrder: 'ASCENDING',
+          MaxResults: count,
+        }),
+      ),
+    );
+    return (answer.Transcript ?? []).flatMap((item) =>
+      item.Id && item.Id !== itemId && item.Type && item.ContentType && item.AbsoluteTime
+        ? [
+            {
+              id: item.Id,
+              type: item.Type as TranscriptItem['type'],
+              contentType: item.ContentType,
+              content: item.Content,
+              participantRole: item.ParticipantRole as TranscriptItem['participantRole'],
+              displayName: item.DisplayName,
+              contactId: item.ContactId,
+              absoluteTime: item.AbsoluteTime,
+              attachments: (item.Attachments ?? []).map((attachment) => ({
+                attachmentId: attachment.AttachmentId ?? '',
+                name: attachment.AttachmentName ?? '',
+                contentType: attachment.ContentType ?? '',
+                status: attachment.Status,
+              })),
+            },
+          ]
+        : [],
+    );
   }
 
   private async call<T>(

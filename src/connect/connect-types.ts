@@ -61,3 +61,17 @@ export interface AttachmentLink {
   /** Epoch milliseconds. */
   expiresAt: number;
 }
+
+/** A chat item as GetTranscript answers it (the customer's view: no AGENT-only items). */
+export interface TranscriptItem {
+  id: string;
+  type: 'MESSAGE' | 'EVENT' | 'ATTACHMENT';
+  contentType: string;
+  content?: string;
+  participantRole?: 'CUSTOMER' | 'AGENT' | 'SYSTEM' | 'CUSTOM_BOT';
+  displayName?: string;
+  contactId?: string;
+  /** ISO 8601. */
+  absoluteTime: string;
+  attachments: { attachmentId: string; name: string; contentType: string; status?: string }[];
+}

@@ -18,6 +18,7 @@ export type {
   StartChatRequest,
   StartedChat,
   StartedStreaming,
+  TranscriptItem,
   UploadedAttachment,
 } from './connect-types';
 export { ConnectModule } from './connect.module';

@@ -399,15 +399,44 @@ export class ConversationService {
    * files can no longer be fetched).
    */
   async attachmentLink(conversationId: string, attachmentId: string) {
+    return this.asCustomer(conversationId, (token) =>
+      this.gateway.attachmentUrl(token, attachmentId),
+    );
+  }
+
+  /**
+   * Up to `count` items of the contact `contactId` before its item `itemId`, as the customer
+   * sees them; undefined once that contact is no longer the conversation's live one.
+   */
+  async itemsBefore(conversationId: string, contactId: string, itemId: string, count: number) {
+    return this.asCustomer(
+      conversationId,
+      async (token, conversation) => ({
+        initialContactId: conversation.initialContactId,
+        items: await this.gateway.itemsBefore(token, itemId, count),
+      }),
+      (conversation) => conversation.contactIds.includes(contactId),
+    );
+  }
+
+  /**
+   * A Participant Service call with the customer's credentials of the live contact, renewed once
+   * if Connect refuses them; undefined when there is no live contact or Connect refuses anew.
+   */
+  private async asCustomer<T>(
+    conversationId: string,
+    call: (connectionToken: string, conversation: ActiveConversation) => Promise<T>,
+    applies: (conversation: ActiveConversation) => boolean = () => true,
+  ): Promise<T | undefined> {
     const conversation = await this.readConversation(conversationId);
-    if (conversation?.state !== 'active') return undefined;
+    if (conversation?.state !== 'active' || !applies(conversation)) return undefined;
     try {
-      return await this.gateway.attachmentUrl(conversation.connectionToken, attachmentId);
+      return await call(conversation.connectionToken, conversation);
     } catch (error) {
       if (!(error instanceof ConnectAccessDeniedError)) throw error;
     }
     const refreshed = await this.refreshCredentials(conversation);
-    return refreshed && this.gateway.attachmentUrl(refreshed.connectionToken, attachmentId);
+    return refreshed && call(refreshed.connectionToken, refreshed);
   }
 
   /** New connection credentials from the ParticipantToken; undefined when Connect refuses them. */

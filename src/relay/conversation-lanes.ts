@@ -1,4 +1,4 @@
-import { RedisConnections, RedisKeys, RedisScript } from '../redis';
+import { type RedisClient, RedisConnections, RedisKeys, RedisScript } from '../redis';
 
 /** How long a message id is remembered for deduplication (WhatsApp retries up to 7 days). */
 const DEDUPE_SECONDS = 7 * 24 * 60 * 60;
@@ -87,6 +87,8 @@ export interface LaneMessage<T> {
  * keeps every later message of its conversation behind it while other conversations go on.
  */
 export class ConversationLanes<T> {
+  private patient?: RedisClient;
+
   constructor(
     private readonly connections: RedisConnections,
     private readonly keys: RedisKeys,
@@ -123,6 +125,19 @@ export class ConversationLanes<T> {
     return (status ?? undefined) as MessageStatus | undefined;
   }
 
+  /** The ids among `messageIds` the relay has no record of. */
+  async unknown(messageIds: string[]): Promise<string[]> {
+    if (messageIds.length === 0) return [];
+    const pipeline = this.connections.client.pipeline();
+    for (const id of messageIds) pipeline.exists(this.messageKey(id));
+    const answers = (await pipeline.exec()) ?? [];
+    return messageIds.filter((_, index) => {
+      const [error, exists] = answers[index] ?? [];
+      if (error) throw error;
+      return exists === 0;
+    });
+  }
+
   async message(messageId: string): Promise<LaneMessage<T> | undefined> {
     const [payload, acceptedAt, partsDone] = await this.connections.client.hmget(
       this.messageKey(messageId),
@@ -138,9 +153,14 @@ export class ConversationLanes<T> {
     };
   }
 
-  /** Records that the first `parts` parts of a pending message were delivered. */
+  /**
+   * Records that the first `parts` parts of a pending message were delivered. It waits for
+   * Redis rather than failing fast: a part already sent must be recorded, or a retry sends it
+   * again.
+   */
   async recordProgress(messageId: string, parts: number): Promise<void> {
-    await this.connections.client.hset(this.messageKey(messageId), 'p', parts);
+    this.patient ??= this.connections.forWorker(`${this.direction}-progress`);
+    await this.patient.hset(this.messageKey(messageId), 'p', parts);
   }
 
   /** Records the outcome, takes the message out of its lane and answers the lane's head. */

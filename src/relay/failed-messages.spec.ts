@@ -28,6 +28,7 @@ class RecordingWorker extends LaneWorker<InboundMessage> {
       queue,
       concurrency: 5,
       holdMs: 0,
+      lockMs: 30_000,
       jobOptions: jobOptions,
     });
   }

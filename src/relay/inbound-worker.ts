@@ -30,6 +30,7 @@ export class InboundWorker extends LaneWorker<InboundMessage> {
       queue,
       concurrency: config.relay.inboundConcurrency,
       holdMs: 0,
+      lockMs: config.relay.jobLockMs,
       jobOptions: (messageId) => inboundJobOptions(config, messageId),
     });
   }

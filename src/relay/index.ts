@@ -10,4 +10,5 @@ export { InboundIntake, type IntakeOutcome } from './inbound-intake';
 export type { LaneJob } from './lane-worker';
 export type { InboundMessage } from './inbound-message';
 export { OutboundIntake } from './outbound-intake';
+export { type ContactItem, type MissingItemsSource, OutboundOrder } from './outbound-order';
 export type { AgentAttachment, OutboundItem } from './outbound-item';

@@ -9,6 +9,7 @@ import {
 } from 'bullmq';
 import { RedisConnections, RedisKeys } from '../redis';
 import type { ConversationLanes, LaneMessage, MessageStatus } from './conversation-lanes';
+import { TurnTakenError } from './outbound-order';
 
 /** A job of a lane queue: which message, of which conversation. */
 export interface LaneJob {
@@ -24,12 +25,20 @@ const TURN_CHECK_MS = 5_000;
  * still be finishing in this worker, and BullMQ tracks a job's lock by its id.
  */
 const HANDOVER_MS = 25;
+/**
+ * How often a job may lose its worker (the process died holding it) before it fails. BullMQ's
+ * default of 1 would fail a customer's message after two crashes that were not its fault; the
+ * bound still stops a message that itself kills every process that takes it.
+ */
+const MAX_STALLS = 5;
 
 export interface LaneWorkerOptions {
   queue: Queue<LaneJob>;
   concurrency: number;
   /** A head is delivered no sooner than this long after its lane accepted it. */
   holdMs: number;
+  /** BullMQ's lockDuration, and how often stalled jobs are looked for. */
+  lockMs: number;
   jobOptions: (messageId: string) => JobsOptions;
 }
 
@@ -68,6 +77,9 @@ export abstract class LaneWorker<T> implements OnModuleInit, BeforeApplicationSh
       connection: this.connections.forWorker(name),
       prefix: this.keys.prefix,
       concurrency: this.options.concurrency,
+      lockDuration: this.options.lockMs,
+      stalledInterval: this.options.lockMs,
+      maxStalledCount: MAX_STALLS,
     });
     this.worker.on('error', (error) =>
       this.logger.warn({ queue: name, reason: error.message }, 'worker error'),
@@ -104,6 +116,9 @@ export abstract class LaneWorker<T> implements OnModuleInit, BeforeApplicationSh
     try {
       await this.deliver(job.data, message, (parts) => this.lanes.recordProgress(messageId, parts));
     } catch (error) {
+      if (error instanceof TurnTakenError) {
+        await this.waitForTurn(job, token, (await this.lanes.head(conversationId)) ?? messageId);
+      }
       const reason = error instanceof Error ? error.message : String(error);
       const permanent = this.isPermanent(error);
       if (!permanent && attempt < (job.opts.attempts ?? 1)) {

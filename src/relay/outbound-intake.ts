@@ -23,6 +23,9 @@ export function outboundJobOptions(config: AppConfig, messageId: string): JobsOp
   };
 }
 
+// BullMQ job ids may not contain ':'; encodeURIComponent leaves none.
+const messageIdOf = (itemId: string) => encodeURIComponent(itemId);
+
 /**
  * Stores what Connect streams for a customer before the SNS endpoint answers 2xx: one lane
  * entry per stream item, deduplicated by the item's Id (a repeated SNS delivery, or the same
@@ -37,13 +40,18 @@ export class OutboundIntake {
     @InjectQueue('outbound') private readonly queue: Queue<LaneJob>,
   ) {}
 
+  /** The stream item Ids among `itemIds` that the relay has never accepted (or forgot). */
+  async unknownItems(itemIds: string[]): Promise<string[]> {
+    const unknown = new Set(await this.lanes.unknown(itemIds.map(messageIdOf)));
+    return itemIds.filter((itemId) => unknown.has(messageIdOf(itemId)));
+  }
+
   async accept(
     conversationId: string,
     item: OutboundItem,
     absoluteTime: string,
   ): Promise<'accepted' | 'duplicate'> {
-    // BullMQ job ids may not contain ':'; encodeURIComponent leaves none.
-    const messageId = encodeURIComponent(item.itemId);
+    const messageId = messageIdOf(item.itemId);
     const at = Date.parse(absoluteTime);
     const status = await enqueueInLane(
       this.lanes,

@@ -15,14 +15,16 @@ import type { LaneMessage } from './conversation-lanes';
 import type { LaneJob } from './lane-worker';
 import type { OutboundItem } from './outbound-item';
 import type { OutboundLanes } from './outbound-lanes';
+import { type ContactItem, OutboundOrder, TurnTakenError } from './outbound-order';
 import { OutboundWorker } from './outbound-worker';
 
-const config = AppConfig.fromEnv({
+const env = {
   AWS_REGION: 'us-east-1',
   CONNECT_INSTANCE_ID: 'instance-1',
   CONNECT_CONTACT_FLOW_ID: 'flow-1',
   CONNECT_STREAMING_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:stream',
-});
+};
+const config = AppConfig.fromEnv(env);
 
 const conversation = {
   id: 'conv-1',
@@ -40,8 +42,19 @@ function setUp(options: {
   capabilities?: Partial<ChannelCapabilities>;
   link?: { url: string; expiresAt: number };
   conversation?: Conversation;
+  /** What the transcript check finds: true when earlier items were missing and got queued. */
+  missingBefore?: boolean;
+  config?: AppConfig;
 }) {
   const sent: OutboundMessage[] = [];
+  const asked: ContactItem[] = [];
+  const order = new OutboundOrder();
+  order.answerWith({
+    queueMissingBefore: (_conversationId, item) => {
+      asked.push(item);
+      return Promise.resolve(options.missingBefore ?? false);
+    },
+  });
   const adapter = {
     capabilities: {
       maxTextLength: 20,
@@ -66,7 +79,7 @@ function setUp(options: {
   const metrics = new Metrics();
   const relayMetrics = new RelayMetrics(metrics);
   const worker = new OutboundWorker(
-    config,
+    options.config ?? config,
     {} as RedisConnections,
     {} as RedisKeys,
     {} as OutboundLanes,
@@ -74,6 +87,7 @@ function setUp(options: {
     trace,
     registry,
     relayMetrics,
+    order,
     { name: 'outbound' } as Queue<LaneJob>,
   );
   const parts: number[] = [];
@@ -84,7 +98,7 @@ function setUp(options: {
       return Promise.resolve();
     });
   };
-  return { worker, sent, parts, deliver, endContact, metrics };
+  return { worker, sent, parts, deliver, endContact, metrics, asked };
 }
 
 const text = (content: string, contentType = 'text/plain'): OutboundItem => ({
@@ -97,6 +111,38 @@ const text = (content: string, contentType = 'text/plain'): OutboundItem => ({
 });
 
 describe('OutboundWorker', () => {
+  it('asks for missing earlier items before a stream item, and yields its turn when some were queued', async () => {
+    const clear = setUp({ capabilities: { maxTextLength: 100 } });
+    await clear.deliver(text('in order'));
+    expect(clear.asked).toEqual([{ itemId: 'item-1', contactId: 'contact-1' }]);
+    expect(clear.sent.map((m) => m.text)).toEqual(['in order']);
+
+    const behind = setUp({ capabilities: { maxTextLength: 100 }, missingBefore: true });
+    await expect(behind.deliver(text('too early'))).rejects.toBeInstanceOf(TurnTakenError);
+    expect(behind.sent).toEqual([]);
+
+    // A resumed message (parts already out) and the bridge's own notices (no contact) do not ask.
+    const resumed = setUp({ capabilities: { maxTextLength: 100 }, missingBefore: true });
+    await resumed.deliver(text('resumed'), 1);
+    await resumed.deliver({
+      kind: 'message',
+      itemId: 'n-1',
+      contentType: 'text/plain',
+      text: 'notice',
+      attachments: [],
+    });
+    expect(resumed.asked).toEqual([]);
+
+    const unchecked = setUp({
+      capabilities: { maxTextLength: 100 },
+      missingBefore: true,
+      config: AppConfig.fromEnv({ ...env, OUTBOUND_TRANSCRIPT_CHECK: 'false' }),
+    });
+    await unchecked.deliver(text('sent without looking back'));
+    expect(unchecked.asked).toEqual([]);
+    expect(unchecked.sent.map((m) => m.text)).toEqual(['sent without looking back']);
+  });
+
   it('reduces markdown to plain text for a channel without markdown, and keeps it for one with', async () => {
     const plain = setUp({ capabilities: { maxTextLength: 100 } });
     await plain.deliver(text('**Hello** _there_', 'text/markdown'));

@@ -21,6 +21,7 @@ import { type LaneJob, LaneWorker } from './lane-worker';
 import type { AgentAttachment, OutboundItem } from './outbound-item';
 import { outboundJobOptions } from './outbound-intake';
 import { OutboundLanes } from './outbound-lanes';
+import { OutboundOrder, TurnTakenError } from './outbound-order';
 import { markdownToPlainText } from './plain-text';
 import { RelayMetrics } from './relay-metrics';
 
@@ -40,7 +41,7 @@ class UndeliverableError extends Error {
 @Injectable()
 export class OutboundWorker extends LaneWorker<OutboundItem> {
   constructor(
-    config: AppConfig,
+    private readonly config: AppConfig,
     connections: RedisConnections,
     keys: RedisKeys,
     lanes: OutboundLanes,
@@ -48,12 +49,14 @@ export class OutboundWorker extends LaneWorker<OutboundItem> {
     private readonly trace: ConversationTrace,
     private readonly channels: ChannelRegistry,
     private readonly metrics: RelayMetrics,
+    private readonly order: OutboundOrder,
     @InjectQueue('outbound') queue: Queue<LaneJob>,
   ) {
     super(connections, keys, lanes, {
       queue,
       concurrency: config.relay.outboundConcurrency,
       holdMs: config.relay.outboundOrderWindowMs,
+      lockMs: config.relay.jobLockMs,
       jobOptions: (messageId) => outboundJobOptions(config, messageId),
     });
   }
@@ -69,6 +72,15 @@ export class OutboundWorker extends LaneWorker<OutboundItem> {
     if (item.kind === 'end') {
       await this.conversations.endContact(conversation.id, item.initialContactId);
       if (!item.notice) return;
+    }
+    if (item.kind === 'message' && item.contactId && message.partsDone === 0) {
+      const contactItem = { itemId: item.itemId, contactId: item.contactId };
+      if (
+        this.config.relay.transcriptCheck &&
+        (await this.order.queueMissingBefore(conversation.id, contactItem))
+      ) {
+        throw new TurnTakenError();
+      }
     }
     const adapter = this.adapterOf(conversation);
     const sends = await this.compose(conversation, item, adapter);

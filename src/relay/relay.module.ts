@@ -9,6 +9,7 @@ import { InboundLanes } from './inbound-lanes';
 import { InboundWorker } from './inbound-worker';
 import { OutboundIntake } from './outbound-intake';
 import { OutboundLanes } from './outbound-lanes';
+import { OutboundOrder } from './outbound-order';
 import { OutboundWorker } from './outbound-worker';
 import { QueueErrorLog } from './queue-errors';
 import { QUEUES } from './queues';
@@ -39,10 +40,11 @@ import { RelayMetrics } from './relay-metrics';
     InboundWorker,
     OutboundLanes,
     OutboundIntake,
+    OutboundOrder,
     OutboundWorker,
     FailedMessages,
     RelayMetrics,
   ],
-  exports: [BullModule, InboundIntake, OutboundIntake, FailedMessages],
+  exports: [BullModule, InboundIntake, OutboundIntake, OutboundOrder, FailedMessages],
 })
 export class RelayModule {}

@@ -5,24 +5,35 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './ports';
 
+export interface RedisServerOptions {
+  /**
+   * Keep an append-only file, fsynced on every write, so the data outlives even a SIGKILL of
+   * the server. Off by default: every start is empty.
+   */
+  appendOnly?: boolean;
+}
+
 /** A real redis-server from PATH on a free port, with its own temporary directory. */
 export class RedisServer {
   private process?: ChildProcess;
   private readonly dir = mkdtempSync(join(tmpdir(), 'csb-redis-'));
 
-  private constructor(readonly port: number) {}
+  private constructor(
+    readonly port: number,
+    private readonly options: RedisServerOptions,
+  ) {}
 
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
   }
 
-  static async start(): Promise<RedisServer> {
-    const server = new RedisServer(await freePort());
+  static async start(options: RedisServerOptions = {}): Promise<RedisServer> {
+    const server = new RedisServer(await freePort(), options);
     await server.restart();
     return server;
   }
 
-  /** Starts (again) on the same port. */
+  /** Starts (again) on the same port; with `appendOnly`, with the data it had. */
   async restart(): Promise<void> {
     if (this.process) throw new Error('redis-server is already running');
     const child = spawn(
@@ -34,8 +45,9 @@ export class RedisServer {
         '127.0.0.1',
         '--save',
         '',
-        '--appendonly',
-        'no',
+        ...(this.options.appendOnly
+          ? ['--appendonly', 'yes', '--appendfsync', 'always']
+          : ['--appendonly', 'no']),
         '--dir',
         this.dir,
       ],
@@ -55,6 +67,7 @@ export class RedisServer {
     await Promise.race([waitForPort(this.port), failed]);
   }
 
+  /** Kills the server (SIGKILL): what was not persisted is gone. */
   async stop(): Promise<void> {
     const child = this.process;
     if (!child) return;

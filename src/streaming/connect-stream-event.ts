@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { TranscriptItem } from '../connect';
 
 const EVENT_PREFIX = 'application/vnd.amazonaws.connect.event.';
 
@@ -124,6 +125,30 @@ export function parseStreamEvent(
       contentType: attachment.ContentType,
       status: attachment.Status,
     })),
+  };
+}
+
+/**
+ * An item read from the customer's transcript (GetTranscript), as the stream would have carried
+ * it: the customer's view holds no AGENT-only items, so its visibility is CUSTOMER.
+ */
+export function streamEventOfTranscript(
+  item: TranscriptItem,
+  initialContactId: string,
+  contactId: string,
+): ConnectStreamEvent {
+  return {
+    id: item.id,
+    kind: kindOf(item.type, item.contentType),
+    contentType: item.contentType,
+    content: item.content,
+    participantRole: item.participantRole,
+    displayName: item.displayName,
+    visibility: 'CUSTOMER',
+    initialContactId,
+    contactId: item.contactId ?? contactId,
+    absoluteTime: item.absoluteTime,
+    attachments: item.attachments,
   };
 }
 

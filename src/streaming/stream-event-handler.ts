@@ -25,6 +25,13 @@ export type StreamOutcome =
 
 const TEXT_TYPES = new Set(['text/plain', 'text/markdown']);
 
+/** Whether forwarding the item sends something: an attachment, or a message in text. */
+export function carriesSendableContent(event: ConnectStreamEvent): boolean {
+  return (
+    event.kind === 'attachment' || (event.kind === 'message' && TEXT_TYPES.has(event.contentType))
+  );
+}
+
 /**
  * Reads one Connect stream item and acts on it: finds its conversation (by InitialContactId,
  * then ContactId), records a ContactId a transfer gave the contact, and queues for the
@@ -75,7 +82,8 @@ export class StreamEventHandler {
     return outcome;
   }
 
-  private async route(event: ConnectStreamEvent): Promise<StreamOutcome> {
+  /** Acts on an item as `handle` does, for an item that did not come through SNS. */
+  async route(event: ConnectStreamEvent): Promise<StreamOutcome> {
     const target = await this.target(event);
     if (!target) return 'not-ours';
     const { conversationId, live } = target;
@@ -134,7 +142,7 @@ export class StreamEventHandler {
 
   private async forward(conversationId: string, event: ConnectStreamEvent): Promise<StreamOutcome> {
     if (!isForCustomer(event)) return 'not-for-customer';
-    if (event.kind === 'message' && !TEXT_TYPES.has(event.contentType)) {
+    if (!carriesSendableContent(event)) {
       // Never silent: support finds why the customer did not get it.
       await this.trace.append(conversationId, {
         event: 'dropped',

@@ -4,6 +4,7 @@ import { RelayModule } from '../relay';
 import { ConnectWebhookController } from './connect-webhook.controller';
 import { SnsModule } from './sns.module';
 import { StreamEventHandler } from './stream-event-handler';
+import { TranscriptCatchUp } from './transcript-catch-up';
 
 /**
  * `POST /webhooks/connect`: verified SNS deliveries of Connect's message stream, read and
@@ -12,6 +13,6 @@ import { StreamEventHandler } from './stream-event-handler';
 @Module({
   imports: [SnsModule, ConversationsModule, RelayModule],
   controllers: [ConnectWebhookController],
-  providers: [StreamEventHandler],
+  providers: [StreamEventHandler, TranscriptCatchUp],
 })
 export class StreamingModule {}

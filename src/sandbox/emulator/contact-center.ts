@@ -392,13 +392,47 @@ export class ContactCenter {
     return attachment?.completed ? attachment : undefined;
   }
 
+  /**
+   * The transcript as the participant sees it (a customer does not see AGENT-only items): from
+   * StartPosition (Id or AbsoluteTime, not included; MostRecent by default) in ScanDirection
+   * (BACKWARD by default), at most MaxResults (15) items, in SortOrder (ASCENDING by default).
+   */
   getTranscript(connectionToken: string | undefined, body: unknown) {
     const request = RequestReader.of(body, participantInvalid);
     const maxResults = request.optionalNumber('MaxResults', { min: 0, max: 100 }) ?? 15;
-    const { contact } = this.byConnectionToken(connectionToken);
-    const items = contact.transcript
-      .slice(-maxResults)
-      .map(({ visibility: _visibility, ...item }) => item);
+    const direction = request.optionalString('ScanDirection') ?? 'BACKWARD';
+    const order = request.optionalString('SortOrder') ?? 'ASCENDING';
+    if (!['FORWARD', 'BACKWARD'].includes(direction)) {
+      throw participantInvalid(`ScanDirection must be FORWARD or BACKWARD`);
+    }
+    if (!['ASCENDING', 'DESCENDING'].includes(order)) {
+      throw participantInvalid(`SortOrder must be ASCENDING or DESCENDING`);
+    }
+    const start = request.optionalObject('StartPosition');
+    const { contact, participant } = this.byConnectionToken(connectionToken);
+    const visible = contact.transcript.filter(
+      (item) => participant.role !== 'CUSTOMER' || item.visibility !== 'AGENT',
+    );
+    const startId = start?.optionalString('Id');
+    const startTime = start?.optionalString('AbsoluteTime');
+    let from = direction === 'BACKWARD' ? visible.length : -1;
+    if (startId !== undefined) {
+      from = visible.findIndex((item) => item.Id === startId);
+      if (from < 0) throw ParticipantErrors.resourceNotFound(`Item not found: ${startId}`);
+    } else if (startTime !== undefined) {
+      const at = Date.parse(startTime);
+      from =
+        direction === 'BACKWARD'
+          ? visible.findIndex((item) => Date.parse(item.AbsoluteTime) >= at)
+          : visible.findLastIndex((item) => Date.parse(item.AbsoluteTime) <= at);
+      if (from < 0) from = direction === 'BACKWARD' ? visible.length : -1;
+    }
+    const page =
+      direction === 'BACKWARD'
+        ? visible.slice(Math.max(0, from - maxResults), from)
+        : visible.slice(from + 1, from + 1 + maxResults);
+    const items = page.map(({ visibility: _visibility, ...item }) => item);
+    if (order === 'DESCENDING') items.reverse();
     return { InitialContactId: contact.initialContactId, Transcript: items };
   }
 

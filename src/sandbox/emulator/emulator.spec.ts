@@ -17,6 +17,7 @@ import {
   DisconnectParticipantCommand,
   GetAttachmentCommand,
   GetTranscriptCommand,
+  type GetTranscriptCommandInput,
   InternalServerException,
   ResourceNotFoundException,
   SendEventCommand,
@@ -365,6 +366,37 @@ describe('the Connect emulator through the AWS SDK', () => {
           (item) => item.Content,
         ),
       ).toEqual(['first', 'second']);
+    });
+
+    it('pages GetTranscript from a StartPosition, backward or forward, without AGENT-only items for the customer', async () => {
+      const chat = await openChat();
+      await agent.agentJoins(chat.ContactId!);
+      for (const line of ['one', 'two', 'three', 'four']) {
+        await agent.agentSays(chat.ContactId!, line);
+      }
+      await agent.agentSays(chat.ContactId!, 'note for agents', { visibility: 'AGENT' });
+      await agent.agentSays(chat.ContactId!, 'five');
+      const messages = async (request: Omit<GetTranscriptCommandInput, 'ConnectionToken'>) =>
+        (
+          await participant.send(
+            new GetTranscriptCommand({ ConnectionToken: chat.ConnectionToken, ...request }),
+          )
+        ).Transcript?.filter((item) => item.Type === 'MESSAGE');
+      const all = await messages({ MaxResults: 100 });
+      expect(all?.map((item) => item.Content)).toEqual(['one', 'two', 'three', 'four', 'five']);
+      const four = all![3];
+
+      const before = await messages({ StartPosition: { Id: four.Id }, MaxResults: 2 });
+      expect(before?.map((item) => item.Content)).toEqual(['two', 'three']);
+      const after = await messages({
+        StartPosition: { Id: all![1].Id },
+        ScanDirection: 'FORWARD',
+        SortOrder: 'DESCENDING',
+      });
+      expect(after?.map((item) => item.Content)).toEqual(['five', 'four', 'three']);
+      await expect(messages({ StartPosition: { Id: 'no-such-item' } })).rejects.toBeInstanceOf(
+        ResourceNotFoundException,
+      );
     });
   });
 

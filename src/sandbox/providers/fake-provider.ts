@@ -161,6 +161,28 @@ export abstract class FakeProvider<T> {
     this.faults.clear();
   }
 
+  /**
+   * Stops listening, so the provider refuses connections until `comeBack()`. Requests in flight
+   * are answered first: nothing is accepted without its answer reaching the caller.
+   */
+  async goAway(): Promise<void> {
+    if (!this.server.listening) return;
+    const closed = new Promise<void>((resolve, reject) =>
+      this.server.close((error) => (error ? reject(error) : resolve())),
+    );
+    const closeIdle = setInterval(() => this.server.closeIdleConnections(), 20);
+    this.server.closeIdleConnections();
+    await closed.finally(() => clearInterval(closeIdle));
+  }
+
+  /** Listens again at the same address after `goAway()`. */
+  async comeBack(): Promise<void> {
+    if (this.server.listening) return;
+    const { hostname, port } = new URL(this.url);
+    this.server.listen(Number(port), hostname.replace(/^\[|\]$/g, ''));
+    await once(this.server, 'listening');
+  }
+
   async close(): Promise<void> {
     if (!this.server.listening) return;
     const closed = new Promise<void>((resolve, reject) =>
