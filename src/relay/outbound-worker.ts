@@ -73,14 +73,10 @@ export class OutboundWorker extends LaneWorker<OutboundItem> {
       await this.conversations.endContact(conversation.id, item.initialContactId);
       if (!item.notice) return;
     }
-    if (item.kind === 'message' && item.contactId && message.partsDone === 0) {
-      const contactItem = { itemId: item.itemId, contactId: item.contactId };
-      if (
-        this.config.relay.transcriptCheck &&
-        (await this.order.queueMissingBefore(conversation.id, contactItem))
-      ) {
-        throw new TurnTakenError();
-      }
+    const checkOrder = this.config.relay.transcriptCheck && message.partsDone === 0;
+    if (checkOrder && item.kind === 'message' && item.contactId) {
+      const stream = { itemId: item.itemId, contactId: item.contactId };
+      if (await this.order.queueMissingBefore(conversation.id, stream)) throw new TurnTakenError();
     }
     const adapter = this.adapterOf(conversation);
     const sends = await this.compose(conversation, item, adapter);

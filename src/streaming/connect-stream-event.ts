@@ -45,7 +45,7 @@ export interface ConnectStreamEvent {
   initialContactId: string;
   contactId: string;
   absoluteTime: string;
-  attachments: { attachmentId: string; name: string; contentType: string; status?: string }[];
+  attachments: TranscriptItem['attachments'];
 }
 
 /** The notification is not a Connect stream item; answered 200 (SNS must not retry) and counted. */

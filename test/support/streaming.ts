@@ -55,16 +55,21 @@ export async function startStreamingBridge(
       ...overrides,
     }),
   );
-  const endpoint = `${bridge.url}/webhooks/connect`;
+  await streamSubscribed(emulator, bridge.url);
+  return bridge;
+}
+
+/** Resolves once SNS holds a confirmed subscription of `<baseUrl>/webhooks/connect` and is idle. */
+export async function streamSubscribed(emulator: ConnectEmulator, baseUrl: string): Promise<void> {
+  const endpoint = `${baseUrl}/webhooks/connect`;
   await eventually(
-    'the bridge subscribed and confirmed',
+    `${endpoint} subscribed and confirmed`,
     () =>
       emulator.sns
         .subscriptionsOf(emulator.topicArn)
         .some((s) => s.endpoint === endpoint && s.status === 'confirmed'),
-    20_000,
+    30_000,
   );
   // The subscription is confirmed while SNS still waits for the answer to its confirmation.
   await emulator.sns.idle();
-  return bridge;
 }
