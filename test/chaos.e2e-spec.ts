@@ -22,6 +22,7 @@ import {
   type ProviderReceipt,
 } from './support/chaos/verdict';
 import { emulatedBridgeEnv } from './support/env';
+import { streamSubscribed } from './support/streaming';
 
 /**
  * Three bridge processes behind a load balancer, customers and agents talking while the emulator
@@ -91,16 +92,7 @@ describe(`chaos (${profile.name} profile)`, () => {
         }),
       balancer,
     );
-    const endpoint = `${balancer.url}/webhooks/connect`;
-    await eventually(
-      'the fleet subscribed to the stream',
-      () =>
-        emulator.sns
-          .subscriptionsOf(emulator.topicArn)
-          .some((s) => s.endpoint === endpoint && s.status === 'confirmed'),
-      30_000,
-    );
-    await emulator.sns.idle();
+    await streamSubscribed(emulator, balancer.url);
   }, 120_000);
 
   afterAll(async () => {
@@ -200,12 +192,12 @@ describe(`chaos (${profile.name} profile)`, () => {
       const queues = QUEUES.map(
         (name) => new Queue(name, { connection: { url: redis.url }, prefix: '{csb}' }),
       );
-      const customerTranscript = (address: string) =>
+      const customerTranscripts = (address: string) =>
         emulator.center
           .list()
           .filter((contact) => contact.attributes.customerAddress === address)
           .sort((a, b) => a.createdAt - b.createdAt)
-          .flatMap((contact) =>
+          .map((contact) =>
             contact.transcript
               .filter((item) => item.ParticipantRole === 'CUSTOMER' && item.Type === 'MESSAGE')
               .map((item) => (item.Content ?? '').replace(/^customer /, '')),
@@ -233,7 +225,7 @@ describe(`chaos (${profile.name} profile)`, () => {
           'every accepted message delivered and no job left',
           async () =>
             customers.every((customer, index) => {
-              const atConnect = new Set(customerTranscript(customer.address));
+              const atConnect = new Set(customerTranscripts(customer.address).flat());
               const received = new Set(receiptsOf(customer.address).map((r) => r.token));
               return (
                 customer.accepted.every((id) => atConnect.has(id)) &&
@@ -252,7 +244,7 @@ describe(`chaos (${profile.name} profile)`, () => {
         checkCustomerSide({
           posted: customer.posted,
           accepted: customer.accepted,
-          atConnect: customerTranscript(customer.address),
+          atConnect: customerTranscripts(customer.address),
         }),
       );
       const agentFindings = customers.map((customer, index) =>
@@ -291,7 +283,7 @@ describe(`chaos (${profile.name} profile)`, () => {
       report(
         [
           `chaos (${profile.name} profile, seed ${seed}): ${profile.bridges} bridges, ${profile.conversations} conversations, load ${loadSeconds.toFixed(1)} s, drained in ${drainSeconds.toFixed(1)} s`,
-          `  customer → Connect: ${sum(customers.map((c) => c.posted.length))} posted, ${sum(customers.map((c) => c.accepted.length))} accepted (2xx); refusals retried by the provider: ${JSON.stringify(Object.fromEntries(refusals))}; at Connect missing ${sum(customerFindings.map((f) => f.missing.length))}, duplicated ${sum(customerFindings.map((f) => f.duplicated.length))}, out of order ${sum(customerFindings.map((f) => f.outOfOrder.length))}`,
+          `  customer → Connect: ${sum(customers.map((c) => c.posted.length))} posted, ${sum(customers.map((c) => c.accepted.length))} accepted (2xx); refusals retried by the provider: ${JSON.stringify(Object.fromEntries(refusals))}; at Connect missing ${sum(customerFindings.map((f) => f.missing.length))}, duplicated ${sum(customerFindings.map((f) => f.duplicated.length))}, resent after a chat end ${sum(customerFindings.map((f) => f.resentAfterChatEnd.length))}, out of order ${sum(customerFindings.map((f) => f.outOfOrder.length))}`,
           `  agent → customer: ${sum(agents.map((a) => a.expected.length))} expected (agent messages, greetings, ended notices), missing ${sum(agentFindings.map((f) => f.missing.length))}, conversations out of order ${agentFindings.filter((f) => f.outOfOrder).length}, duplicates after a kill ${sum(agentFindings.map((f) => f.duplicatesAfterKill.length))}, duplicates without one ${sum(agentFindings.map((f) => f.unexplainedDuplicates.length))}`,
           `  contacts: ${contacts.length} started, ${overlaps.length} overlapping pairs; jobs left: ${JSON.stringify(jobCounts)}${Object.keys(failedReasons).length ? `, failed: ${JSON.stringify(failedReasons)}` : ''}`,
           `  faults: ${fleet.kills.length} SIGKILLs, Redis killed and restarted once (AOF), provider away ${profile.providerOutage.forMs / 1_000} s; Connect calls ${requests.length}, throttled ${requests.filter((r) => r.status === 429).length}, 5xx ${requests.filter((r) => r.status >= 500).length}; SNS attempts ${deliveries.length}, duplicated copies ${deliveries.filter((d) => d.copy === 2 && d.attempt === 1).length}, failed attempts ${deliveries.filter((d) => d.outcome !== 'delivered').length}, gave up ${deliveries.filter((d) => d.outcome === 'gave-up').length}`,
@@ -302,7 +294,10 @@ describe(`chaos (${profile.name} profile)`, () => {
 
       const problems = {
         customers: customerFindings
-          .map((findings, index) => ({ customer: index, ...findings }))
+          .map(({ resentAfterChatEnd: _counted, ...findings }, index) => ({
+            customer: index,
+            ...findings,
+          }))
           .filter(
             (f) =>
               f.missing.length + f.duplicated.length + f.outOfOrder.length + f.unknown.length > 0,

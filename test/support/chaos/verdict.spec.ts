@@ -3,19 +3,25 @@ import { checkAgentSide, checkCustomerSide, overlappingContacts } from './verdic
 describe('chaos verdict', () => {
   it('finds customer messages missing, repeated, out of order or unknown at Connect', () => {
     const findings = checkCustomerSide({
-      posted: ['m1', 'm2', 'm3', 'm4'],
-      accepted: ['m1', 'm2', 'm4'],
-      atConnect: ['m1', 'm3', 'm2', 'm3', 'x'],
+      posted: ['m1', 'm2', 'm3', 'm4', 'm5'],
+      accepted: ['m1', 'm2', 'm4', 'm5'],
+      atConnect: [['m1', 'm3', 'm2', 'm3', 'x', 'm5'], ['m5']],
     });
     expect(findings).toEqual({
       missing: ['m4'],
       duplicated: ['m3'],
+      resentAfterChatEnd: ['m5'],
       outOfOrder: ['m2'],
       unknown: ['x'],
     });
     expect(
-      checkCustomerSide({ posted: ['a', 'b'], accepted: ['a'], atConnect: ['a', 'b'] }),
-    ).toEqual({ missing: [], duplicated: [], outOfOrder: [], unknown: [] });
+      checkCustomerSide({ posted: ['a', 'b'], accepted: ['a'], atConnect: [['a', 'b']] }),
+    ).toEqual({ missing: [], duplicated: [], resentAfterChatEnd: [], outOfOrder: [], unknown: [] });
+    // Two contacts apart, or three copies, is a duplicate all the same.
+    expect(
+      checkCustomerSide({ posted: ['a'], accepted: ['a'], atConnect: [['a'], [], ['a']] })
+        .duplicated,
+    ).toEqual(['a']);
   });
 
   it('tells duplicates after a kill from those without one, and checks the order of first copies', () => {

@@ -8,15 +8,22 @@ export interface CustomerSide {
   posted: string[];
   /** The ids the bridge answered 2xx for. */
   accepted: string[];
-  /** The customer's message ids in Connect's transcripts, contact after contact. */
-  atConnect: string[];
+  /** The customer's message ids in Connect's transcripts, one list per contact, oldest first. */
+  atConnect: string[][];
 }
 
 export interface CustomerFindings {
   /** Accepted, but in no transcript. */
   missing: string[];
-  /** In a transcript more than once. */
+  /** In transcripts more than once, other than as below. */
   duplicated: string[];
+  /**
+   * Once at the end of a contact that then ended and once more in the next contact: Connect
+   * took it but answered an error (or the process died) before the bridge knew, and the retry
+   * found the contact ended and started the next one. Sending it again is the price of never
+   * losing it; counted and reported.
+   */
+  resentAfterChatEnd: string[];
   /** In a transcript after a message the customer posted later. */
   outOfOrder: string[];
   /** In a transcript without the customer ever posting it. */
@@ -25,14 +32,27 @@ export interface CustomerFindings {
 
 export function checkCustomerSide(side: CustomerSide): CustomerFindings {
   const position = new Map(side.posted.map((id, index) => [id, index]));
+  const contactsOf = new Map<string, number[]>();
+  side.atConnect.forEach((ids, contact) => {
+    for (const id of ids) contactsOf.set(id, [...(contactsOf.get(id) ?? []), contact]);
+  });
+  const findings: CustomerFindings = {
+    missing: [],
+    duplicated: [],
+    resentAfterChatEnd: [],
+    outOfOrder: [],
+    unknown: [],
+  };
+  for (const [id, contacts] of contactsOf) {
+    if (contacts.length === 1) continue;
+    const [first, again] = contacts;
+    const acrossEnd = contacts.length === 2 && again === first + 1;
+    (acrossEnd ? findings.resentAfterChatEnd : findings.duplicated).push(id);
+  }
   const seen = new Set<string>();
-  const findings: CustomerFindings = { missing: [], duplicated: [], outOfOrder: [], unknown: [] };
   let last = -1;
-  for (const id of side.atConnect) {
-    if (seen.has(id)) {
-      findings.duplicated.push(id);
-      continue;
-    }
+  for (const id of side.atConnect.flat()) {
+    if (seen.has(id)) continue;
     seen.add(id);
     const at = position.get(id);
     if (at === undefined) {
