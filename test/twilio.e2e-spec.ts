@@ -100,6 +100,15 @@ describe('Twilio channel (SMS, MMS, WhatsApp), end to end', () => {
     // Twilio's media URLs need the account's credentials: a refused download would be a 401.
     expect(sandbox.twilio.mediaDownloads().map((download) => download.status)).toEqual([200]);
 
+    // The new contact's greeting is the last send: reading the list before it would miss it.
+    await eventually(
+      'the second contact greeted',
+      () =>
+        sentTo(line.address).filter((message) =>
+          message.body?.startsWith('Thanks for reaching out'),
+        ).length === 2,
+      WAIT_MS,
+    );
     const sent = sentTo(line.address);
     expect(sent.every((message) => message.from === BUSINESS)).toBe(true);
     expect(sent.map((message) => message.body)).toContain(
