@@ -40,6 +40,8 @@ const WORKER_CONCURRENCY = 50;
 
 interface Options {
   conversations: number;
+  /** Conversations opened for the idle-memory measure (the first `conversations` of them carry the load). */
+  idleConversations: number;
   messages: number;
   rate: number;
   processes: number;
@@ -54,6 +56,7 @@ function options(): Options {
   const { values } = parseArgs({
     options: {
       conversations: { type: 'string', default: '50' },
+      'idle-conversations': { type: 'string', default: '500' },
       messages: { type: 'string', default: '20' },
       rate: { type: 'string', default: '200' },
       processes: { type: 'string', default: '1' },
@@ -70,9 +73,16 @@ function options(): Options {
     return parsed;
   };
   const channel = values.channel as Channel;
+  const customers = Math.max(Number(values.conversations), Number(values['idle-conversations']));
+  if (customers >= WARM_UP_CUSTOMER) {
+    throw new Error(
+      `at most ${WARM_UP_CUSTOMER - 1} conversations (customer numbers have 4 digits)`,
+    );
+  }
   if (!CHANNELS.includes(channel)) throw new Error(`--channel must be ${CHANNELS.join('|')}`);
   return {
     conversations: int('conversations', values.conversations, 1),
+    idleConversations: int('idle-conversations', values['idle-conversations'], 1),
     messages: int('messages', values.messages, 1),
     rate: int('rate', values.rate, 1),
     processes: int('processes', values.processes, 1),
@@ -370,9 +380,14 @@ async function memoryByKeyShape(
   return shapes;
 }
 
-/** K conversations, one message each: contacts start, then they go idle. Redis per idle conversation. */
+/**
+ * max(K, idle) conversations, one message each: contacts start, then they go idle. Redis per
+ * idle conversation over all of them (a few hundred keep the keyspace's table growth from
+ * weighing on the figure as it does with 50). The first K carry the load afterwards.
+ */
 async function openConversations(world: World) {
   const { conversations: k } = world.opts;
+  const opened = Math.max(k, world.opts.idleConversations);
   const redis = world.redisClient;
   // A warm-up conversation first: Redis loads the bridge's Lua scripts and BullMQ's keys once,
   // and that is not per conversation.
@@ -388,7 +403,7 @@ async function openConversations(world: World) {
   const before = await usedMemory(redis);
   const shapesBefore = await memoryByKeyShape(redis);
   const startedAt = now();
-  const tags = Array.from({ length: k }, (_, i) => tag('open', i, 0));
+  const tags = Array.from({ length: opened }, (_, i) => tag('open', i, 0));
   await Promise.all(tags.map((text, i) => customerSays(world, i, text)));
   const lastAccepted = await world.arrivals.waitFor(
     world.arrivals.atConnect,
@@ -423,10 +438,11 @@ async function openConversations(world: World) {
     contacts,
     setupSeconds: (lastAccepted - startedAt) / 1000,
     memory: {
+      conversations: opened,
       usedMemoryBefore: before,
       usedMemoryAfter: after,
-      bytesPerIdleConversation: Math.round((after - before) / k),
-      memoryUsagePerConversation: Math.round(keyBytes / k),
+      bytesPerIdleConversation: Math.round((after - before) / opened),
+      memoryUsagePerConversation: Math.round(keyBytes / opened),
       addedByKeyShape: added,
     },
   };
@@ -747,7 +763,7 @@ async function main(): Promise<void> {
     log('opening the conversations (one message each), then Redis per idle conversation');
     const opened = await openConversations(world);
     log(
-      `  ${opts.conversations} contacts in ${fmt(opened.setupSeconds, 2)} s; ` +
+      `  ${opened.memory.conversations} contacts in ${fmt(opened.setupSeconds, 2)} s; ` +
         `${opened.memory.bytesPerIdleConversation} B of Redis per idle conversation`,
     );
     for (const contactId of opened.contacts.values()) {
@@ -879,6 +895,7 @@ type Result = {
     p99OfEveryRun: { inbound: number[]; outbound: number[] };
   };
   redis: {
+    conversations: number;
     bytesPerIdleConversation: number;
     memoryUsagePerConversation: number;
     usedMemoryBefore: number;
@@ -927,15 +944,15 @@ function renderMarkdown(r: Result): string {
     )
       .map(([n, c]) => `${n} ${fmt(c, 2)}`)
       .join(', ')} |`,
-    `| Redis per idle conversation (INFO used_memory delta / K) | ${r.redis.bytesPerIdleConversation} B | used_memory ${r.redis.usedMemoryBefore} → ${r.redis.usedMemoryAfter} B | |`,
-    `| Redis per idle conversation (MEMORY USAGE of the keys added / K) | ${r.redis.memoryUsagePerConversation} B | ${Object.entries(
+    `| Redis per idle conversation (INFO used_memory delta / conversations) | ${r.redis.bytesPerIdleConversation} B | used_memory ${r.redis.usedMemoryBefore} → ${r.redis.usedMemoryAfter} B for ${r.redis.conversations} conversations | |`,
+    `| Redis per idle conversation (MEMORY USAGE of the keys added / conversations) | ${r.redis.memoryUsagePerConversation} B | ${Object.entries(
       r.redis.addedByKeyShape,
     )
       .sort((a, b) => b[1].bytes - a[1].bytes)
-      .map(([shape, { bytes }]) => `\`${shape}\` ${Math.round(bytes / r.options.conversations)}`)
+      .map(([shape, { bytes }]) => `\`${shape}\` ${Math.round(bytes / r.redis.conversations)}`)
       .join(', ')} | |`,
     `| bridge peak RSS (VmHWM) | ${r.bridgePeakRssBytes.map(mib).join(', ')} | | |`,
-    `| ${o.conversations} contacts started (first message each) | ${fmt(r.setup.contactsStartedSeconds, 2)} s | | |`,
+    `| ${r.redis.conversations} contacts started (first message each, at once) | ${fmt(r.setup.contactsStartedSeconds, 2)} s | | |`,
     '',
     '| target | measured | |',
     '| --- | --- | --- |',
