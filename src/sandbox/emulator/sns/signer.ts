@@ -1,4 +1,10 @@
-import { createHash, createSign, X509Certificate } from 'node:crypto';
+import {
+  createHash,
+  createPrivateKey,
+  createSign,
+  type KeyObject,
+  X509Certificate,
+} from 'node:crypto';
 import { generate } from 'selfsigned';
 
 /** The topic attribute SignatureVersion: "1" signs with SHA1withRSA, "2" with SHA256withRSA. */
@@ -48,11 +54,14 @@ export function canonicalString(fields: SignedFields): string {
 export class MessageSigner {
   /** 32 hex characters naming the certificate file, like SNS's `SimpleNotificationService-<id>.pem`. */
   readonly certificateId: string;
+  /** Parsed once: parsing the PEM on every signature cost more than the signature. */
+  private readonly privateKey: KeyObject;
 
   private constructor(
-    private readonly privateKeyPem: string,
+    privateKeyPem: string,
     readonly certificatePem: string,
   ) {
+    this.privateKey = createPrivateKey(privateKeyPem);
     const der = new X509Certificate(certificatePem).raw;
     this.certificateId = createHash('sha256').update(der).digest('hex').slice(0, 32);
   }
@@ -73,6 +82,6 @@ export class MessageSigner {
   sign(fields: SignedFields, version: SignatureVersion): string {
     return createSign(version === '1' ? 'RSA-SHA1' : 'RSA-SHA256')
       .update(canonicalString(fields), 'utf8')
-      .sign(this.privateKeyPem, 'base64');
+      .sign(this.privateKey, 'base64');
   }
 }
