@@ -1,5 +1,5 @@
 import { MetricsModule } from '../src/ops/metrics.module';
-import { createHash, randomBytes, randomInt, randomUUID } from 'node:crypto';
+import { createCipheriv, createHash, randomBytes, randomInt, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { Redis } from 'ioredis';
@@ -28,19 +28,19 @@ interface Fixture {
   cipher: TokenCipher;
   /** The hash-tagged prefix of every key this fixture writes, e.g. `{convstore1a2b3c4d}`. */
   prefix: string;
+  /** TOKEN_ENCRYPTION_KEY, when encrypted. */
+  key?: Buffer;
 }
 
 const modules: TestingModule[] = [];
 const reader = new Redis(sharedRedisUrl());
 
 /** The real module graph on the shared redis-server, under a prefix of its own. */
-async function openStore(options: { encrypted: boolean }): Promise<Fixture> {
-  const keyPrefix = `convstore${randomBytes(4).toString('hex')}`;
+async function openStore(options: { encrypted: boolean; keyPrefix?: string }): Promise<Fixture> {
+  const keyPrefix = options.keyPrefix ?? `convstore${randomBytes(4).toString('hex')}`;
+  const key = options.encrypted ? randomBytes(32) : undefined;
   const config = AppConfig.fromEnv(
-    bridgeEnv({
-      REDIS_KEY_PREFIX: keyPrefix,
-      TOKEN_ENCRYPTION_KEY: options.encrypted ? randomBytes(32).toString('base64') : undefined,
-    }),
+    bridgeEnv({ REDIS_KEY_PREFIX: keyPrefix, TOKEN_ENCRYPTION_KEY: key?.toString('base64') }),
   );
   const moduleRef = await Test.createTestingModule({
     imports: [ConfigModule.forRoot(config), RedisModule, MetricsModule, ConversationsModule],
@@ -54,7 +54,32 @@ async function openStore(options: { encrypted: boolean }): Promise<Fixture> {
     trace: moduleRef.get(ConversationTrace),
     cipher: moduleRef.get(TokenCipher),
     prefix: `{${keyPrefix}}`,
+    key,
   };
+}
+
+/**
+ * Stores the conversation's tokens as the previous version did: a hash of two tokens, each
+ * `v1:` + base64url(iv ‖ tag ‖ AES-256-GCM ciphertext) with a key, as they are without.
+ */
+async function storeAsPreviousVersion(
+  { prefix, key }: Fixture,
+  id: string,
+  tokens: { participantToken: string; connectionToken: string },
+) {
+  const seal = (token: string, field: string) => {
+    if (!key) return token;
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', key, iv);
+    cipher.setAAD(Buffer.from(`conversation:${id}:${field}`));
+    const ciphertext = Buffer.concat([cipher.update(token, 'utf8'), cipher.final()]);
+    return `v1:${Buffer.concat([iv, cipher.getAuthTag(), ciphertext]).toString('base64url')}`;
+  };
+  await reader.del(`${prefix}:conv:${id}:creds`);
+  await reader.hset(`${prefix}:conv:${id}:tokens`, {
+    p: seal(tokens.participantToken, 'participantToken'),
+    c: seal(tokens.connectionToken, 'connectionToken'),
+  });
 }
 
 afterAll(async () => {
@@ -105,6 +130,17 @@ async function getActive(store: ConversationStore, id: string): Promise<ActiveCo
     throw new Error(`expected an active conversation, got ${conversation?.state}`);
   }
   return conversation;
+}
+
+/** A refresh as the conversation service makes it: the participant's tokens, a new ConnectionToken. */
+function refresh(
+  store: ConversationStore,
+  id: string,
+  details: ContactDetails,
+  connectionToken: string,
+  connectionExpiresAt: number,
+): Promise<boolean> {
+  return store.updateCredentials(id, { ...details, connectionToken, connectionExpiresAt });
 }
 
 async function keysUnder(prefix: string): Promise<string[]> {
@@ -203,42 +239,65 @@ describe('ConversationStore on Redis', () => {
       expect(await encrypted.store.get(randomBytes(16).toString('hex'))).toBeUndefined();
     });
 
-    it('keeps only ciphertext in Redis when a key is configured', async () => {
+    it('keeps only ciphertext in Redis when a key is configured, both tokens in one value', async () => {
       const { id, details } = await saveNew(encrypted.store);
-      const stored = await reader.hgetall(`${encrypted.prefix}:conv:${id}:tokens`);
-      expect(Object.keys(stored).sort()).toEqual(['c', 'p']);
-      expect(stored.p).toMatch(/^v1:[A-Za-z0-9_-]+$/);
-      expect(stored.c).toMatch(/^v1:[A-Za-z0-9_-]+$/);
-      expect(encrypted.cipher.decrypt(stored.p, `conversation:${id}:participantToken`)).toBe(
-        details.participantToken,
+      const stored = await reader.getBuffer(`${encrypted.prefix}:conv:${id}:creds`);
+      expect(stored?.subarray(0, 3).toString()).toBe('v2:');
+      // v2: ‖ IV ‖ tag ‖ flags, length and the two tokens as UTF-8 (not base64 here).
+      expect(stored).toHaveLength(
+        3 + 12 + 16 + 5 + details.participantToken.length + details.connectionToken.length,
       );
+      expect(await reader.exists(`${encrypted.prefix}:conv:${id}:tokens`)).toBe(0);
       const everything = await everythingUnder(encrypted.prefix);
       expect(everything).toContain(details.initialContactId);
       expect(everything).not.toContain(details.participantToken);
       expect(everything).not.toContain(details.connectionToken);
     });
 
+    it('stores the tokens of Connect’s shape decoded, and gets them back exactly', async () => {
+      for (const fixture of [encrypted, plain]) {
+        const tokens = {
+          participantToken: connectSizedToken(),
+          connectionToken: `ct-${emulatorToken()}`,
+        };
+        const { id } = await saveNew(fixture.store, {}, tokens);
+        expect(await getActive(fixture.store, id)).toMatchObject(tokens);
+        const stored = await reader.getBuffer(`${fixture.prefix}:conv:${id}:creds`);
+        expect(stored).toHaveLength(
+          (fixture.key ? 31 : 0) + 5 + 459 + Buffer.byteLength(tokens.connectionToken),
+        );
+      }
+    });
+
     it('stores tokens as they are without a key', async () => {
       const { id, details } = await saveNew(plain.store);
-      expect(await reader.hgetall(`${plain.prefix}:conv:${id}:tokens`)).toEqual({
-        p: details.participantToken,
-        c: details.connectionToken,
-      });
+      const participant = Buffer.from(details.participantToken);
+      const header = Buffer.alloc(5);
+      header.writeUInt32BE(participant.length, 1);
+      expect(await reader.getBuffer(`${plain.prefix}:conv:${id}:creds`)).toEqual(
+        Buffer.concat([header, participant, Buffer.from(details.connectionToken)]),
+      );
       expect((await getActive(plain.store, id)).connectionToken).toBe(details.connectionToken);
     });
 
-    it('refuses to return tokens copied onto another conversation', async () => {
+    it('refuses tokens tampered with or copied onto another conversation', async () => {
       const first = await saveNew(encrypted.store);
       const second = await saveNew(encrypted.store);
-      const stolen = await reader.hget(`${encrypted.prefix}:conv:${first.id}:tokens`, 'c');
-      await reader.hset(`${encrypted.prefix}:conv:${second.id}:tokens`, 'c', stolen!);
+      const credentials = (id: string) => `${encrypted.prefix}:conv:${id}:creds`;
+      const stolen = await reader.getBuffer(credentials(first.id));
+      await reader.set(credentials(second.id), stolen!);
       await expect(encrypted.store.get(second.id)).rejects.toThrow(/cannot decrypt/);
+
+      const tampered = Buffer.from(stolen!);
+      tampered[tampered.length - 1] ^= 0x01;
+      await reader.set(credentials(first.id), tampered);
+      await expect(encrypted.store.get(first.id)).rejects.toThrow(/cannot decrypt/);
     });
 
     it('names neither token nor address when Redis refuses a write', async () => {
       const { id, key } = await saveNew(plain.store);
-      await reader.del(`${plain.prefix}:conv:${id}:tokens`);
-      await reader.set(`${plain.prefix}:conv:${id}:tokens`, 'not a hash');
+      await reader.del(`${plain.prefix}:conv:by-customer:${key.customerAddress}`);
+      await reader.set(`${plain.prefix}:conv:by-customer:${key.customerAddress}`, 'not a hash');
       const details = contact();
       const failure = await plain.store.saveContact(id, key, details).then(
         () => undefined,
@@ -325,7 +384,7 @@ describe('ConversationStore on Redis', () => {
       expect(await store.credentialsExpiringBefore(t + 1_000, 10)).toEqual([]);
 
       const refreshedToken = `ct-${emulatorToken()}`;
-      expect(await store.updateCredentials(soon.id, refreshedToken, t + 5_000)).toBe(true);
+      expect(await refresh(store, soon.id, soon.details, refreshedToken, t + 5_000)).toBe(true);
       expect(
         (await store.credentialsExpiringBefore(t + 10_000, 10)).map((due) => due.conversationId),
       ).toEqual([middle.id, late.id, soon.id]);
@@ -337,18 +396,18 @@ describe('ConversationStore on Redis', () => {
 
     it('ignores a refresh meant for another participant', async () => {
       const { id, details } = await saveNew(store);
-      const applied = await store.updateCredentials(id, 'ct-stale', Date.now() + 1, {
+      const applied = await store.updateCredentials(id, {
         participantId: randomUUID(),
+        participantToken: 'pt-other',
+        connectionToken: 'ct-stale',
+        connectionExpiresAt: Date.now() + 1,
       });
       expect(applied).toBe(false);
       const unchanged = await getActive(store, id);
+      expect(unchanged.participantToken).toBe(details.participantToken);
       expect(unchanged.connectionToken).toBe(details.connectionToken);
       expect(unchanged.connectionExpiresAt).toBe(details.connectionExpiresAt);
-      expect(
-        await store.updateCredentials(id, 'ct-fresh', Date.now() + 5, {
-          participantId: details.participantId,
-        }),
-      ).toBe(true);
+      expect(await refresh(store, id, details, 'ct-fresh', Date.now() + 5)).toBe(true);
     });
   });
 
@@ -376,7 +435,7 @@ describe('ConversationStore on Redis', () => {
       }
       expect(await reader.zscore(`${prefix}:conv:by-credential-expiry`, id)).toBeNull();
       expect(await store.credentialsExpiringBefore(Number.MAX_SAFE_INTEGER, 100)).toEqual([]);
-      expect(await reader.exists(`${prefix}:conv:${id}:tokens`)).toBe(0);
+      expect(await reader.exists(`${prefix}:conv:${id}:creds`)).toBe(0);
 
       const ended = await store.findByContactId(transferred);
       expect(ended).toMatchObject({
@@ -394,7 +453,7 @@ describe('ConversationStore on Redis', () => {
 
       // A duplicate chat.ended and a refresh that lost the race change nothing.
       expect(await store.markEnded(id, { graceSeconds: 120 })).toBe(false);
-      expect(await store.updateCredentials(id, 'ct-late', Date.now() + 60_000)).toBe(false);
+      expect(await refresh(store, id, details, 'ct-late', Date.now() + 60_000)).toBe(false);
       expect(await reader.zscore(`${prefix}:conv:by-credential-expiry`, id)).toBeNull();
     });
 
@@ -429,6 +488,59 @@ describe('ConversationStore on Redis', () => {
       await store.saveContact(other, otherKey, { ...details, connectionToken: 'ct-again' });
       expect(await reader.ttl(contactKey(details.initialContactId))).toBe(-1);
       expect(SUPERSEDED_CONTACT_GRACE_SECONDS).toBeGreaterThan(0);
+    });
+  });
+
+  describe('tokens the previous version stored (a hash of two sealed values)', () => {
+    it.each([
+      ['encrypted', () => encrypted],
+      ['plain', () => plain],
+    ])('reads them (%s), and the next write replaces them', async (_mode, fixture) => {
+      const { store, prefix } = fixture();
+      const { id, key, details } = await saveNew(store);
+      await storeAsPreviousVersion(fixture(), id, details);
+      const legacy = `${prefix}:conv:${id}:tokens`;
+      expect(await getActive(store, id)).toMatchObject({
+        participantToken: details.participantToken,
+        connectionToken: details.connectionToken,
+      });
+      expect((await store.findByContactId(details.initialContactId))?.id).toBe(id);
+
+      expect(await refresh(store, id, details, 'ct-refreshed', Date.now() + 60_000)).toBe(true);
+      expect(await reader.exists(legacy)).toBe(0);
+      expect(await getActive(store, id)).toMatchObject({
+        participantToken: details.participantToken,
+        connectionToken: 'ct-refreshed',
+      });
+
+      await storeAsPreviousVersion(fixture(), id, details);
+      const next = contact();
+      await store.saveContact(id, key, { ...details, ...next });
+      expect(await reader.exists(legacy)).toBe(0);
+      expect(await getActive(store, id)).toMatchObject({
+        participantToken: next.participantToken,
+        connectionToken: next.connectionToken,
+      });
+    });
+
+    it('are deleted when the contact ends', async () => {
+      const { store, prefix } = encrypted;
+      const { id, details } = await saveNew(store);
+      await storeAsPreviousVersion(encrypted, id, details);
+      expect(await store.markEnded(id, { graceSeconds: 60 })).toBe(true);
+      expect(await reader.exists(`${prefix}:conv:${id}:tokens`, `${prefix}:conv:${id}:creds`)).toBe(
+        0,
+      );
+      expect(await store.get(id)).toMatchObject({ state: 'ended' });
+    });
+
+    it('are refused when tampered with', async () => {
+      const { store, prefix } = encrypted;
+      const { id, details } = await saveNew(store);
+      await storeAsPreviousVersion(encrypted, id, details);
+      const sealed = await reader.hget(`${prefix}:conv:${id}:tokens`, 'c');
+      await reader.hset(`${prefix}:conv:${id}:tokens`, 'c', `${sealed!.slice(0, -2)}AA`);
+      await expect(store.get(id)).rejects.toThrow(/cannot decrypt/);
     });
   });
 
@@ -564,43 +676,73 @@ describe('ConversationStore on Redis', () => {
   });
 
   describe('memory', () => {
-    async function idleFootprint(token: () => string) {
-      const { store, prefix } = await openStore({ encrypted: true });
+    /** A conversation as its first message leaves it: contact started, message sent. */
+    // A prefix as long as the default `csb`, so the figures are those of a deployment.
+    async function idleFootprint(keyPrefix: string, token: () => string) {
+      const { store, trace, prefix } = await openStore({ encrypted: true, keyPrefix });
       const key = conversationKey();
-      await store.saveContact(
-        store.conversationId(key),
-        key,
-        contact({
-          displayName: 'Ada Lovelace',
-          participantToken: token(),
-          connectionToken: token(),
-        }),
-      );
+      const id = store.conversationId(key);
+      const details = contact({
+        displayName: 'Ada Lovelace',
+        participantToken: token(),
+        connectionToken: token(),
+      });
+      const providerMessageId = `SM${randomBytes(16).toString('hex')}`;
+      await trace.append(id, { event: 'received', direction: 'inbound', providerMessageId });
+      await store.markStarting(id, details.initialContactId);
+      await store.saveContact(id, key, details);
+      await trace.append(id, {
+        event: 'contact-started',
+        contactId: details.initialContactId,
+        providerMessageId,
+      });
+      await trace.append(id, {
+        event: 'sent',
+        direction: 'inbound',
+        providerMessageId,
+        connectMessageId: randomUUID(),
+        contactId: details.initialContactId,
+        part: 1,
+        parts: 1,
+      });
       const perKey: Record<string, number> = {};
       for (const redisKey of await keysUnder(prefix)) {
-        perKey[redisKey.slice(prefix.length + 1)] = Number(
-          await reader.call('MEMORY', 'USAGE', redisKey, 'SAMPLES', '0'),
-        );
+        const shape = redisKey
+          .slice(prefix.length + 1)
+          .replace(id, '<id>')
+          .replace(details.initialContactId, '<ContactId>')
+          .replace(key.customerAddress, '<address>');
+        perKey[shape] = Number(await reader.call('MEMORY', 'USAGE', redisKey, 'SAMPLES', '0'));
       }
       const total = Object.values(perKey).reduce((sum, bytes) => sum + bytes, 0);
-      const recordKey = Object.keys(perKey).find((name) => /^conv:[0-9a-f]{32}$/.test(name));
-      const recordEncoding = await reader.object('ENCODING', `${prefix}:${recordKey}`);
+      const recordEncoding = await reader.object('ENCODING', `${prefix}:conv:${id}`);
       return { total, perKey, recordEncoding };
     }
 
-    it('keeps an idle conversation under 2 KB in total', async () => {
-      const emulatorSized = await idleFootprint(emulatorToken);
-      const connectSized = await idleFootprint(connectSizedToken);
+    it('keeps an idle conversation small', async () => {
+      const emulatorSized = await idleFootprint('emu', emulatorToken);
+      const connectSized = await idleFootprint('cnx', connectSizedToken);
       process.stdout.write(
         `idle conversation, MEMORY USAGE summed over its keys:\n` +
           `  64-character tokens (emulator): ${emulatorSized.total} B ${JSON.stringify(emulatorSized.perKey)}\n` +
           `  612-character tokens (Connect-sized): ${connectSized.total} B ${JSON.stringify(connectSized.perKey)}\n`,
       );
-      expect(Object.keys(emulatorSized.perKey)).toHaveLength(5);
+      expect(Object.keys(connectSized.perKey).sort()).toEqual([
+        'conv:<id>',
+        'conv:<id>:creds',
+        'conv:<id>:trace',
+        'conv:by-activity',
+        'conv:by-contact:<ContactId>',
+        'conv:by-credential-expiry',
+        'conv:by-customer:<address>',
+        'conv:starting:<ContactId>',
+      ]);
       expect(emulatorSized.recordEncoding).toBe('listpack');
-      expect(emulatorSized.total).toBeLessThan(2_048);
-      // Two sealed 612-character tokens are ~1.7 KB of base64url on their own.
-      expect(connectSized.total).toBeLessThan(3_072);
+      // Two 612-character base64 tokens are 918 bytes decoded, 954 sealed together (2048 B
+      // by MEMORY USAGE as two sealed base64url values in a hash).
+      expect(connectSized.perKey['conv:<id>:creds']).toBeLessThanOrEqual(1_152);
+      expect(emulatorSized.perKey['conv:<id>:creds']).toBeLessThanOrEqual(320);
+      expect(connectSized.total).toBeLessThan(3_200);
     });
   });
 });

@@ -12,6 +12,11 @@ export class ConversationKeys {
     return this.keys.key('conv', conversationId);
   }
 
+  credentials(conversationId: string): string {
+    return this.keys.key('conv', conversationId, 'creds');
+  }
+
+  /** The previous version's tokens hash, read until the conversation's next write replaces it. */
   tokens(conversationId: string): string {
     return this.keys.key('conv', conversationId, 'tokens');
   }

@@ -1,10 +1,11 @@
 import type { Conversation, ConversationState } from './conversation';
 import { CorruptConversationError } from './conversation-errors';
+import type { TokenPair } from './token-pair';
 
 /**
  * Field names of the record hash. Short names and values of at most 64 bytes keep the hash in
  * Redis' compact listpack encoding (a single longer value converts it to a hashtable, which
- * costs about 1 KB more); that is why the tokens live in a hash of their own.
+ * costs about 1 KB more); that is why the tokens live in a key of their own.
  */
 export const RECORD = {
   channel: 'ch',
@@ -25,7 +26,7 @@ export const RECORD = {
 /** One empty field `k:<ContactId>` per ContactId of the live contact (see README.md). */
 export const CONTACT_FIELD_PREFIX = 'k:';
 
-/** Fields of the tokens hash. */
+/** Fields of the tokens hash the previous version wrote (`{csb}:conv:<id>:tokens`). */
 export const TOKENS = { participantToken: 'p', connectionToken: 'c' } as const;
 
 export function contactIdsIn(record: Record<string, string>): string[] {
@@ -34,20 +35,24 @@ export function contactIdsIn(record: Record<string, string>): string[] {
     .map((field) => field.slice(CONTACT_FIELD_PREFIX.length));
 }
 
-/** The additional authenticated data a token is sealed with: its conversation and field. */
+/** The additional authenticated data the sealed token pair is bound to: its conversation. */
+export function credentialsContext(conversationId: string): string {
+  return `conversation:${conversationId}:credentials`;
+}
+
+/** The additional authenticated data of a token the previous version sealed on its own. */
 export function tokenContext(conversationId: string, token: keyof typeof TOKENS): string {
   return `conversation:${conversationId}:${token}`;
 }
 
 /**
- * Builds a Conversation from the raw hashes; `openToken` decrypts a stored token. Tokens are
- * only read for an active conversation.
+ * Builds a Conversation from the raw record; `openTokens` reads and decrypts the stored tokens,
+ * which happens only for an active conversation.
  */
 export function readConversation(
   id: string,
   record: Record<string, string>,
-  tokens: Record<string, string>,
-  openToken: (stored: string, token: keyof typeof TOKENS) => string,
+  openTokens: () => TokenPair | undefined,
 ): Conversation {
   const text = (field: keyof typeof RECORD): string => {
     const value = record[RECORD[field]];
@@ -92,16 +97,13 @@ export function readConversation(
   }
   if (state !== 'active') throw new CorruptConversationError(id, 'state is unknown');
 
-  const token = (name: keyof typeof TOKENS): string => {
-    const stored = tokens[TOKENS[name]];
-    if (!stored) throw new CorruptConversationError(id, `${name} is missing`);
-    return openToken(stored, name);
-  };
+  const tokens = openTokens();
+  if (!tokens) throw new CorruptConversationError(id, 'the tokens are missing');
   return {
     ...base,
     state,
-    participantToken: token('participantToken'),
-    connectionToken: token('connectionToken'),
+    participantToken: tokens.participantToken,
+    connectionToken: tokens.connectionToken,
     connectionExpiresAt: epochMs('connectionExpiresAt'),
   };
 }

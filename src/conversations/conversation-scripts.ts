@@ -1,4 +1,4 @@
-import { CONTACT_FIELD_PREFIX as CONTACT, RECORD as R, TOKENS as T } from './conversation-record';
+import { CONTACT_FIELD_PREFIX as CONTACT, RECORD as R } from './conversation-record';
 import { RedisScript } from '../redis';
 
 /*
@@ -8,6 +8,16 @@ import { RedisScript } from '../redis';
  * against the record first; a mismatch (a concurrent change) returns -1 and the caller retries
  * with a fresh read. That way every key a script touches is declared in KEYS.
  */
+
+/*
+ * The sealed token pair is binary; it travels inside the JSON document as hex (`creds`) and is
+ * written as bytes.
+ */
+const FROM_HEX = `
+local function fromHex(hex)
+  return (string.gsub(hex, '%x%x', function(pair) return string.char(tonumber(pair, 16)) end))
+end
+`;
 
 /** Script results. */
 export const APPLIED = 1;
@@ -29,14 +39,14 @@ end
 `;
 
 /**
- * KEYS: record, tokens, by-credential-expiry, by-customer, then one by-contact key per
- * `contactIds`, then one per `superseded`.
- * ARGV[1]: { id, now, graceSeconds, expected, contactIds, superseded, fields, p, c, cx, channel }
+ * KEYS: record, credentials, the previous version's tokens hash, by-credential-expiry,
+ * by-customer, then one by-contact key per `contactIds`, then one per `superseded`.
+ * ARGV[1]: { id, now, graceSeconds, expected, contactIds, superseded, fields, creds, cx, channel }
  */
-export const SAVE_CONTACT = new RedisScript(`${CHAIN_MATCHES}
+export const SAVE_CONTACT = new RedisScript(`${CHAIN_MATCHES}${FROM_HEX}
 local a = cjson.decode(ARGV[1])
 if not chainMatches(KEYS[1], a.expected) then return ${STALE_READ} end
-local k = 5
+local k = 6
 for _, contactId in ipairs(a.contactIds) do
   redis.call('SET', KEYS[k], a.id)
   redis.call('HSET', KEYS[1], '${CONTACT}' .. contactId, '')
@@ -54,22 +64,26 @@ for field, value in pairs(a.fields) do
 end
 redis.call('HSET', KEYS[1], unpack(fields))
 redis.call('HSETNX', KEYS[1], '${R.createdAt}', a.now)
-redis.call('HSET', KEYS[2], '${T.participantToken}', a.p, '${T.connectionToken}', a.c)
-redis.call('ZADD', KEYS[3], a.cx, a.id)
-redis.call('HSET', KEYS[4], a.id, a.channel)
+redis.call('SET', KEYS[2], fromHex(a.creds))
+redis.call('DEL', KEYS[3])
+redis.call('ZADD', KEYS[4], a.cx, a.id)
+redis.call('HSET', KEYS[5], a.id, a.channel)
 return ${APPLIED}
 `);
 
-/** KEYS: record, tokens, by-credential-expiry. ARGV[1]: { id, now, c, cx, participantId? } */
-export const UPDATE_CREDENTIALS = new RedisScript(`
+/**
+ * KEYS: record, credentials, the previous version's tokens hash, by-credential-expiry.
+ * ARGV[1]: { id, now, participantId, creds, cx }. The participant's own token is sealed in
+ * `creds` again, so the write applies only while that participant is the conversation's.
+ */
+export const UPDATE_CREDENTIALS = new RedisScript(`${FROM_HEX}
 local a = cjson.decode(ARGV[1])
 if redis.call('HGET', KEYS[1], '${R.state}') ~= 'active' then return ${SKIPPED} end
-if a.participantId and redis.call('HGET', KEYS[1], '${R.participantId}') ~= a.participantId then
-  return ${SKIPPED}
-end
-redis.call('HSET', KEYS[2], '${T.connectionToken}', a.c)
+if redis.call('HGET', KEYS[1], '${R.participantId}') ~= a.participantId then return ${SKIPPED} end
+redis.call('SET', KEYS[2], fromHex(a.creds))
+redis.call('DEL', KEYS[3])
 redis.call('HSET', KEYS[1], '${R.connectionExpiresAt}', a.cx, '${R.updatedAt}', a.now)
-redis.call('ZADD', KEYS[3], a.cx, a.id)
+redis.call('ZADD', KEYS[4], a.cx, a.id)
 return ${APPLIED}
 `);
 
@@ -84,7 +98,8 @@ return ${APPLIED}
 `);
 
 /**
- * KEYS: record, tokens, by-credential-expiry, by-activity, then one by-contact key per `expected`.
+ * KEYS: record, credentials, the previous version's tokens hash, by-credential-expiry,
+ * by-activity, then one by-contact key per `expected`.
  * ARGV[1]: { id, now, graceSeconds, expected }
  */
 export const MARK_ENDED = new RedisScript(`${CHAIN_MATCHES}
@@ -97,13 +112,13 @@ redis.call('HSET', KEYS[1], '${R.state}', 'ended', '${R.endedAt}', a.now,
   '${R.lastEndedInitialContactId}', initialContactId, '${R.updatedAt}', a.now)
 redis.call('HDEL', KEYS[1], '${R.connectionExpiresAt}')
 for i, contactId in ipairs(a.expected) do
-  local key = KEYS[4 + i]
+  local key = KEYS[5 + i]
   if redis.call('GET', key) == a.id then redis.call('EXPIRE', key, a.graceSeconds) end
   redis.call('HDEL', KEYS[1], '${CONTACT}' .. contactId)
 end
-redis.call('DEL', KEYS[2])
-redis.call('ZREM', KEYS[3], a.id)
+redis.call('DEL', KEYS[2], KEYS[3])
 redis.call('ZREM', KEYS[4], a.id)
+redis.call('ZREM', KEYS[5], a.id)
 return ${APPLIED}
 `);
 

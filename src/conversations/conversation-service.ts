@@ -445,12 +445,12 @@ export class ConversationService {
   ): Promise<ActiveConversation | undefined> {
     try {
       const connection = await this.gateway.connectParticipant(conversation.participantToken);
-      await this.store.updateCredentials(
-        conversation.id,
-        connection.connectionToken,
-        connection.expiresAt,
-        { participantId: conversation.participantId },
-      );
+      await this.store.updateCredentials(conversation.id, {
+        participantId: conversation.participantId,
+        participantToken: conversation.participantToken,
+        connectionToken: connection.connectionToken,
+        connectionExpiresAt: connection.expiresAt,
+      });
       await this.trace.append(conversation.id, {
         event: 'credentials-refreshed',
         contactId: conversation.contactId,

@@ -7,12 +7,18 @@ import {
   type ConversationKey,
   conversationIdOf,
 } from './conversation';
-import { ConversationLockTimeoutError, ConversationStoreError } from './conversation-errors';
+import {
+  ConversationLockTimeoutError,
+  ConversationStoreError,
+  CorruptConversationError,
+} from './conversation-errors';
 import { ConversationKeys } from './conversation-keys';
 import {
   CONTACT_FIELD_PREFIX,
   RECORD,
+  TOKENS,
   contactIdsIn,
+  credentialsContext,
   readConversation,
   tokenContext,
 } from './conversation-record';
@@ -26,6 +32,7 @@ import {
   UPDATE_CREDENTIALS,
 } from './conversation-scripts';
 import { TokenCipher } from './token-cipher';
+import { type TokenPair, packTokens, unpackTokens } from './token-pair';
 
 /** How long the ContactIds of a contact replaced by saveContact (without markEnded) stay indexed. */
 /** Longer than a start can take: StartChatContact to CreateParticipantConnection is ≤ 5 min. */
@@ -82,22 +89,26 @@ export class ConversationStore {
   }
 
   async get(id: string): Promise<Conversation | undefined> {
-    const [record, tokens] = await this.call('get', id, async () => {
+    const [record, credentials, legacyTokens] = await this.call('get', id, async () => {
       const replies = await this.redis
         .multi()
         .hgetall(this.keys.record(id))
+        .getBuffer(this.keys.credentials(id))
         .hgetall(this.keys.tokens(id))
         .exec();
-      return (
-        replies?.map(([error, reply]) => {
-          if (error) throw error;
-          return reply as Record<string, string>;
-        }) ?? [{}, {}]
-      );
+      const [record, credentials, legacyTokens] = (replies ?? []).map(([error, reply]) => {
+        if (error) throw error;
+        return reply;
+      });
+      return [
+        (record ?? {}) as Record<string, string>,
+        credentials as Buffer | null,
+        (legacyTokens ?? {}) as Record<string, string>,
+      ] as const;
     });
     if (Object.keys(record).length === 0) return undefined;
-    return readConversation(id, record, tokens, (stored, token) =>
-      this.cipher.decrypt(stored, tokenContext(id, token)),
+    return readConversation(id, record, () =>
+      credentials ? this.openCredentials(id, credentials) : this.openLegacyTokens(id, legacyTokens),
     );
   }
 
@@ -179,14 +190,7 @@ export class ConversationStore {
     const graceSeconds = options.supersededGraceSeconds ?? SUPERSEDED_CONTACT_GRACE_SECONDS;
     requirePositiveInteger(graceSeconds, 'supersededGraceSeconds');
 
-    const participantToken = this.cipher.encrypt(
-      contact.participantToken,
-      tokenContext(id, 'participantToken'),
-    );
-    const connectionToken = this.cipher.encrypt(
-      contact.connectionToken,
-      tokenContext(id, 'connectionToken'),
-    );
+    const creds = this.sealCredentials(id, contact);
     const contactIds = [...new Set([contact.initialContactId, contact.contactId])];
 
     await this.retryOnStaleRead('saveContact', id, async () => {
@@ -213,6 +217,7 @@ export class ConversationStore {
         this.redis,
         [
           this.keys.record(id),
+          this.keys.credentials(id),
           this.keys.tokens(id),
           this.keys.byCredentialExpiry(),
           this.keys.byCustomer(key.customerAddress),
@@ -228,8 +233,7 @@ export class ConversationStore {
             contactIds,
             superseded,
             fields,
-            p: participantToken,
-            c: connectionToken,
+            creds,
             cx: String(contact.connectionExpiresAt),
             channel: key.channel,
           }),
@@ -239,30 +243,34 @@ export class ConversationStore {
   }
 
   /**
-   * Stores refreshed connection credentials. Applies only to an active conversation and, when
-   * `participantId` is given, only if that participant is still the conversation's: a refresh
-   * that raced with a new contact or with the end changes nothing. True when applied.
+   * Stores refreshed connection credentials of the customer participant (its ParticipantToken
+   * is sealed again with them). Applies only to an active conversation whose participant is
+   * still `participantId`: a refresh that raced with a new contact or with the end changes
+   * nothing. True when applied.
    */
   async updateCredentials(
     id: string,
-    connectionToken: string,
-    connectionExpiresAt: number,
-    options: { participantId?: string } = {},
+    credentials: TokenPair & { participantId: string; connectionExpiresAt: number },
   ): Promise<boolean> {
-    requireText({ connectionToken }, ['connectionToken']);
-    requireEpochMs(connectionExpiresAt, 'connectionExpiresAt');
-    const sealed = this.cipher.encrypt(connectionToken, tokenContext(id, 'connectionToken'));
+    requireText(credentials, ['participantId', 'participantToken', 'connectionToken']);
+    requireEpochMs(credentials.connectionExpiresAt, 'connectionExpiresAt');
+    const creds = this.sealCredentials(id, credentials);
     const result = await this.call('updateCredentials', id, () =>
       UPDATE_CREDENTIALS.run(
         this.redis,
-        [this.keys.record(id), this.keys.tokens(id), this.keys.byCredentialExpiry()],
+        [
+          this.keys.record(id),
+          this.keys.credentials(id),
+          this.keys.tokens(id),
+          this.keys.byCredentialExpiry(),
+        ],
         [
           JSON.stringify({
             id,
             now: String(Date.now()),
-            c: sealed,
-            cx: String(connectionExpiresAt),
-            participantId: options.participantId,
+            participantId: credentials.participantId,
+            creds,
+            cx: String(credentials.connectionExpiresAt),
           }),
         ],
       ),
@@ -304,6 +312,7 @@ export class ConversationStore {
         this.redis,
         [
           this.keys.record(id),
+          this.keys.credentials(id),
           this.keys.tokens(id),
           this.keys.byCredentialExpiry(),
           this.keys.byActivity(),
@@ -472,6 +481,42 @@ export class ConversationStore {
         'conversation lock not released; its lease will run out',
       );
     }
+  }
+
+  /** The token pair sealed for the conversation, as hex for a script's JSON arguments. */
+  private sealCredentials(id: string, tokens: TokenPair): string {
+    return this.cipher
+      .encrypt(
+        packTokens({
+          participantToken: tokens.participantToken,
+          connectionToken: tokens.connectionToken,
+        }),
+        credentialsContext(id),
+      )
+      .toString('hex');
+  }
+
+  private openCredentials(id: string, stored: Buffer): TokenPair {
+    const tokens = unpackTokens(this.cipher.decrypt(stored, credentialsContext(id)));
+    if (!tokens) throw new CorruptConversationError(id, 'the stored tokens are malformed');
+    return tokens;
+  }
+
+  /** The tokens hash the previous version wrote; undefined when there is none. */
+  private openLegacyTokens(id: string, hash: Record<string, string>): TokenPair | undefined {
+    const participantToken = hash[TOKENS.participantToken];
+    const connectionToken = hash[TOKENS.connectionToken];
+    if (!participantToken || !connectionToken) return undefined;
+    return {
+      participantToken: this.cipher.decryptText(
+        participantToken,
+        tokenContext(id, 'participantToken'),
+      ),
+      connectionToken: this.cipher.decryptText(
+        connectionToken,
+        tokenContext(id, 'connectionToken'),
+      ),
+    };
   }
 
   private indexKey(index: ConversationIndex): string {

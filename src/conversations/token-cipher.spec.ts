@@ -16,66 +16,71 @@ const cipherWith = (key?: Buffer) =>
 /** Bytes 0..31, and the first 12 of them as the IV. */
 const KEY = Buffer.from(Array.from({ length: 32 }, (_, i) => i));
 const IV = KEY.subarray(0, 12);
-const CONTEXT = 'conversation:0123:connectionToken';
+const CONTEXT = 'conversation:0123:credentials';
 const TOKEN = 'QVFJREFI-example-connection-token';
-/** Written once by this build; a change of format or key handling breaks it. */
-const FIXED_VECTOR =
+const PLAINTEXT = Buffer.from(TOKEN);
+/** TOKEN sealed with KEY, IV and CONTEXT by node:crypto; a change of format or key handling breaks it. */
+const FIXED_VECTOR = Buffer.from(
+  'djI6AAECAwQFBgcICQoLaMZkHylfPLxPs2tB8q1fKRZUkFGXoIRSoCTv6tyZFAiutehanh48CFEIi6hpBmvXbw==',
+  'base64',
+);
+/** TOKEN as the previous version sealed it for `conversation:0123:connectionToken`. */
+const V1_CONTEXT = 'conversation:0123:connectionToken';
+const V1_VECTOR =
   'v1:AAECAwQFBgcICQoLb1TQcF1zRJAP3qClqxlaZhZUkFGXoIRSoCTv6tyZFAiutehanh48CFEIi6hpBmvXbw';
 
-/** Flips one bit of the sealed bytes at `offset` (IV 0-11, tag 12-27, ciphertext 28-). */
-function flipBit(sealed: string, offset: number): string {
-  const raw = Buffer.from(sealed.slice(3), 'base64url');
-  raw[offset] ^= 0x01;
-  return `v1:${raw.toString('base64url')}`;
+/** A copy of `sealed` with one bit flipped at `offset` (after `v2:`: IV 3-14, tag 15-30, ciphertext 31-). */
+function flipBit(sealed: Buffer, offset: number): Buffer {
+  const copy = Buffer.from(sealed);
+  copy[offset] ^= 0x01;
+  return copy;
 }
 
 describe('TokenCipher with a key', () => {
   const cipher = cipherWith(KEY);
 
   it('opens the fixed vector and seals to it with the same IV', () => {
-    expect(cipher.decrypt(FIXED_VECTOR, CONTEXT)).toBe(TOKEN);
-    expect(cipher.seal(TOKEN, CONTEXT, IV)).toBe(FIXED_VECTOR);
+    expect(cipher.decrypt(FIXED_VECTOR, CONTEXT)).toEqual(PLAINTEXT);
+    expect(cipher.seal(PLAINTEXT, CONTEXT, IV)).toEqual(FIXED_VECTOR);
   });
 
   it('opens what node:crypto seals by the documented format', () => {
     const iv = randomBytes(12);
     const raw = createCipheriv('aes-256-gcm', KEY, iv);
     raw.setAAD(Buffer.from(CONTEXT));
-    const ciphertext = Buffer.concat([raw.update('tok-ü-€', 'utf8'), raw.final()]);
-    const sealed = `v1:${Buffer.concat([iv, raw.getAuthTag(), ciphertext]).toString('base64url')}`;
-    expect(cipher.decrypt(sealed, CONTEXT)).toBe('tok-ü-€');
+    const plaintext = Buffer.from([0, 1, 2, 0xff, 0x76]);
+    const ciphertext = Buffer.concat([raw.update(plaintext), raw.final()]);
+    const sealed = Buffer.concat([Buffer.from('v2:'), iv, raw.getAuthTag(), ciphertext]);
+    expect(cipher.decrypt(sealed, CONTEXT)).toEqual(plaintext);
   });
 
-  it('uses a fresh IV per value and never stores the token', () => {
-    const first = cipher.encrypt(TOKEN, CONTEXT);
-    const second = cipher.encrypt(TOKEN, CONTEXT);
-    expect(first).toMatch(/^v1:[A-Za-z0-9_-]+$/);
-    expect(first).not.toBe(second);
-    expect(first).not.toContain(TOKEN);
-    expect(cipher.decrypt(first, CONTEXT)).toBe(TOKEN);
-    expect(cipher.decrypt(second, CONTEXT)).toBe(TOKEN);
+  it('uses a fresh IV per value, adds 31 bytes and never stores the plaintext', () => {
+    const first = cipher.encrypt(PLAINTEXT, CONTEXT);
+    const second = cipher.encrypt(PLAINTEXT, CONTEXT);
+    expect(first.subarray(0, 3).toString()).toBe('v2:');
+    expect(first).toHaveLength(PLAINTEXT.length + 3 + 12 + 16);
+    expect(first).not.toEqual(second);
+    expect(first.includes(PLAINTEXT)).toBe(false);
+    expect(cipher.decrypt(first, CONTEXT)).toEqual(PLAINTEXT);
+    expect(cipher.decrypt(second, CONTEXT)).toEqual(PLAINTEXT);
   });
 
   it.each([
-    ['the IV', 0],
+    ['the IV', 3],
     ['the tag', 20],
-    ['the ciphertext', 30],
+    ['the ciphertext', 35],
   ])('throws when %s was tampered with', (_part, offset) => {
-    const tampered = flipBit(FIXED_VECTOR, offset);
-    expect(() => cipher.decrypt(tampered, CONTEXT)).toThrow(TokenDecryptionError);
-  });
-
-  it('throws on a truncated tag, a foreign character, an unknown version', () => {
-    const raw = Buffer.from(FIXED_VECTOR.slice(3), 'base64url');
-    const shortTag = `v1:${Buffer.concat([raw.subarray(0, 24), raw.subarray(28)]).toString('base64url')}`;
-    expect(() => cipher.decrypt(shortTag, CONTEXT)).toThrow(TokenDecryptionError);
-    expect(() => cipher.decrypt(`${FIXED_VECTOR.slice(0, 10)}*${FIXED_VECTOR.slice(10)}`)).toThrow(
+    expect(() => cipher.decrypt(flipBit(FIXED_VECTOR, offset), CONTEXT)).toThrow(
       TokenDecryptionError,
     );
-    expect(() => cipher.decrypt('v1:AAEC', CONTEXT)).toThrow(TokenDecryptionError);
-    expect(() => cipher.decrypt(`v2:${FIXED_VECTOR.slice(3)}`, CONTEXT)).toThrow(
-      /unknown format version/,
+  });
+
+  it('throws on a truncated value and an unknown version', () => {
+    expect(() => cipher.decrypt(FIXED_VECTOR.subarray(0, 31), CONTEXT)).toThrow(
+      TokenDecryptionError,
     );
+    const v3 = Buffer.concat([Buffer.from('v3:'), FIXED_VECTOR.subarray(3)]);
+    expect(() => cipher.decrypt(v3, CONTEXT)).toThrow(/unknown format version/);
   });
 
   it('throws with the wrong key or for another context, and names neither token nor key', () => {
@@ -90,13 +95,38 @@ describe('TokenCipher with a key', () => {
     expect(failure).toBeInstanceOf(TokenDecryptionError);
     expect(failure?.message).not.toContain(TOKEN);
     expect(failure?.message).not.toContain(KEY.toString('base64'));
-    expect(() => cipher.decrypt(FIXED_VECTOR, 'conversation:0123:participantToken')).toThrow(
+    expect(() => cipher.decrypt(FIXED_VECTOR, 'conversation:0124:credentials')).toThrow(
       TokenDecryptionError,
     );
   });
 
   it('reads a value stored before the key was configured as it is', () => {
-    expect(cipher.decrypt(TOKEN, CONTEXT)).toBe(TOKEN);
+    expect(cipher.decrypt(PLAINTEXT, CONTEXT)).toEqual(PLAINTEXT);
+  });
+});
+
+describe('TokenCipher reading what the previous version stored (v1)', () => {
+  const cipher = cipherWith(KEY);
+
+  it('opens a v1 token, and one stored before the key was configured', () => {
+    expect(cipher.decryptText(V1_VECTOR, V1_CONTEXT)).toBe(TOKEN);
+    expect(cipher.decryptText(TOKEN, V1_CONTEXT)).toBe(TOKEN);
+  });
+
+  it('throws on a tampered value, a foreign character, a short value, another context', () => {
+    const raw = Buffer.from(V1_VECTOR.slice(3), 'base64url');
+    raw[20] ^= 0x01;
+    expect(() => cipher.decryptText(`v1:${raw.toString('base64url')}`, V1_CONTEXT)).toThrow(
+      TokenDecryptionError,
+    );
+    expect(() =>
+      cipher.decryptText(`${V1_VECTOR.slice(0, 10)}*${V1_VECTOR.slice(10)}`, V1_CONTEXT),
+    ).toThrow(/malformed/);
+    expect(() => cipher.decryptText('v1:AAEC', V1_CONTEXT)).toThrow(TokenDecryptionError);
+    expect(() => cipher.decryptText(V1_VECTOR, CONTEXT)).toThrow(TokenDecryptionError);
+    expect(() => cipher.decryptText(`v9:${V1_VECTOR.slice(3)}`, V1_CONTEXT)).toThrow(
+      /unknown format version/,
+    );
   });
 });
 
@@ -105,15 +135,17 @@ describe('TokenCipher without a key', () => {
 
   it('stores and returns values as they are', () => {
     expect(cipher.encrypting).toBe(false);
-    expect(cipher.encrypt(TOKEN, CONTEXT)).toBe(TOKEN);
-    expect(cipher.decrypt(TOKEN, CONTEXT)).toBe(TOKEN);
+    expect(cipher.encrypt(PLAINTEXT, CONTEXT)).toEqual(PLAINTEXT);
+    expect(cipher.decrypt(PLAINTEXT, CONTEXT)).toEqual(PLAINTEXT);
+    expect(cipher.decryptText(TOKEN, V1_CONTEXT)).toBe(TOKEN);
   });
 
   it('refuses to hand out a value that was written encrypted', () => {
     expect(() => cipher.decrypt(FIXED_VECTOR, CONTEXT)).toThrow(/no encryption key/);
+    expect(() => cipher.decryptText(V1_VECTOR, V1_CONTEXT)).toThrow(/no encryption key/);
   });
 
-  it('refuses a plaintext token that would read back as sealed', () => {
-    expect(() => cipher.encrypt('v1:abc')).toThrow(/version prefix/);
+  it('refuses a plaintext value that would read back as sealed', () => {
+    expect(() => cipher.encrypt(Buffer.from('v2:abc'), CONTEXT)).toThrow(/version prefix/);
   });
 });
