@@ -13,6 +13,7 @@ import {
   ConversationStore,
   ConversationStoreError,
   ConversationTrace,
+  type StreamContactLookup,
   SUPERSEDED_CONTACT_GRACE_SECONDS,
   TRACE_MAX_EVENTS,
   TRACE_TTL_SECONDS,
@@ -544,6 +545,66 @@ describe('ConversationStore on Redis', () => {
     });
   });
 
+  describe('stream lookups while a contact starts', () => {
+    it('finds the start marker until saveContact indexes the contact and removes the marker', async () => {
+      const { store, prefix } = encrypted;
+      const key = conversationKey();
+      const id = store.conversationId(key);
+      const details = contact();
+      const { initialContactId } = details;
+      expect(await store.lookUpStreamContact(initialContactId, initialContactId)).toEqual({
+        contactIdIndexed: false,
+      });
+      await store.markStarting(id, initialContactId);
+      expect(await store.lookUpStreamContact(initialContactId, initialContactId)).toEqual({
+        contactIdIndexed: false,
+        startingConversationId: id,
+      });
+      await store.saveContact(id, key, details);
+      expect(await reader.exists(`${prefix}:conv:starting:${initialContactId}`)).toBe(0);
+      expect(await store.lookUpStreamContact(initialContactId, initialContactId)).toEqual({
+        conversationId: id,
+        contactIdIndexed: true,
+      });
+      const transferred = randomUUID();
+      expect(await store.lookUpStreamContact(initialContactId, transferred)).toEqual({
+        conversationId: id,
+        contactIdIndexed: false,
+      });
+      await store.addContactId(id, transferred);
+      expect(await store.lookUpStreamContact(randomUUID(), transferred)).toEqual({
+        conversationId: id,
+        contactIdIndexed: true,
+      });
+    });
+
+    it('never finds neither index nor marker while saveContact runs', async () => {
+      const { store } = encrypted;
+      for (let round = 0; round < 20; round += 1) {
+        const key = conversationKey();
+        const id = store.conversationId(key);
+        const details = contact();
+        await store.markStarting(id, details.initialContactId);
+        let saved = false;
+        const saving = store.saveContact(id, key, details).then(() => (saved = true));
+        const found: StreamContactLookup[] = [];
+        while (!saved) {
+          found.push(
+            ...(await Promise.all(
+              Array.from({ length: 5 }, () =>
+                store.lookUpStreamContact(details.initialContactId, details.contactId),
+              ),
+            )),
+          );
+        }
+        await saving;
+        for (const lookup of found) {
+          expect(lookup.conversationId ?? lookup.startingConversationId).toBe(id);
+        }
+      }
+    });
+  });
+
   describe('lock', () => {
     it('excludes a second holder and frees only for its own token', async () => {
       const store = encrypted.store;
@@ -735,7 +796,6 @@ describe('ConversationStore on Redis', () => {
         'conv:by-contact:<ContactId>',
         'conv:by-credential-expiry',
         'conv:by-customer:<address>',
-        'conv:starting:<ContactId>',
       ]);
       expect(emulatorSized.recordEncoding).toBe('listpack');
       // Two 612-character base64 tokens are 918 bytes decoded, 954 sealed together (2048 B

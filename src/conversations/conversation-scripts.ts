@@ -40,13 +40,15 @@ end
 
 /**
  * KEYS: record, credentials, the previous version's tokens hash, by-credential-expiry,
- * by-customer, then one by-contact key per `contactIds`, then one per `superseded`.
+ * by-customer, the contact's starting marker, then one by-contact key per `contactIds`, then
+ * one per `superseded`.
  * ARGV[1]: { id, now, graceSeconds, expected, contactIds, superseded, fields, creds, cx, channel }
+ * Once the contact is indexed, its starting marker has served its purpose and goes.
  */
 export const SAVE_CONTACT = new RedisScript(`${CHAIN_MATCHES}${FROM_HEX}
 local a = cjson.decode(ARGV[1])
 if not chainMatches(KEYS[1], a.expected) then return ${STALE_READ} end
-local k = 6
+local k = 7
 for _, contactId in ipairs(a.contactIds) do
   redis.call('SET', KEYS[k], a.id)
   redis.call('HSET', KEYS[1], '${CONTACT}' .. contactId, '')
@@ -65,7 +67,7 @@ end
 redis.call('HSET', KEYS[1], unpack(fields))
 redis.call('HSETNX', KEYS[1], '${R.createdAt}', a.now)
 redis.call('SET', KEYS[2], fromHex(a.creds))
-redis.call('DEL', KEYS[3])
+redis.call('DEL', KEYS[3], KEYS[6])
 redis.call('ZADD', KEYS[4], a.cx, a.id)
 redis.call('HSET', KEYS[5], a.id, a.channel)
 return ${APPLIED}

@@ -54,6 +54,16 @@ export interface ConversationActivity {
   lastActivityAt: number;
 }
 
+/** What the indexes say about a stream item's contact, read at one instant. */
+export interface StreamContactLookup {
+  /** The conversation indexed under the InitialContactId, else under the ContactId. */
+  conversationId?: string;
+  /** Whether the ContactId itself is indexed. */
+  contactIdIndexed: boolean;
+  /** The conversation whose contact `markStarting` noted under the InitialContactId. */
+  startingConversationId?: string;
+}
+
 /** The sorted-set indexes of conversation ids that scheduled sweeps walk. */
 export type ConversationIndex = 'credential-expiry' | 'activity';
 
@@ -120,35 +130,49 @@ export class ConversationStore {
 
   /** By InitialContactId or any ContactId seen; ended conversations stay findable for their grace period. */
   async findByContactId(contactId: string): Promise<Conversation | undefined> {
-    const id = await this.idByContactId(contactId);
+    const id = await this.call('findByContactId', undefined, () =>
+      this.redis.get(this.keys.byContact(contactId)),
+    );
     return id ? this.get(id) : undefined;
   }
 
-  /** The id of the conversation findByContactId finds, without reading (and decrypting) it. */
-  async idByContactId(contactId: string): Promise<string | undefined> {
-    const id = await this.call('idByContactId', undefined, () =>
-      this.redis.get(this.keys.byContact(contactId)),
+  /**
+   * The indexes of a stream item's contact, without reading (and decrypting) its conversation:
+   * both by-contact keys and the starting marker in one read, since `saveContact` indexes the
+   * contact and removes the marker at once (two reads could miss both).
+   */
+  async lookUpStreamContact(
+    initialContactId: string,
+    contactId: string,
+  ): Promise<StreamContactLookup> {
+    const [byInitialContactId, byContactId, starting] = await this.call(
+      'lookUpStreamContact',
+      undefined,
+      () =>
+        this.redis.mget(
+          this.keys.byContact(initialContactId),
+          this.keys.byContact(contactId),
+          this.keys.starting(initialContactId),
+        ),
     );
-    return id ?? undefined;
+    const conversationId = byInitialContactId ?? byContactId ?? undefined;
+    return {
+      ...(conversationId !== undefined && { conversationId }),
+      contactIdIndexed: byContactId !== null,
+      ...(starting !== null && { startingConversationId: starting }),
+    };
   }
 
   /**
    * Notes that the contact is being started for the conversation, before its streaming starts:
    * Connect streams the contact's first items (the flow's greeting) as soon as the customer is
-   * connected, which can be before `saveContact` has recorded the contact.
+   * connected, which can be before `saveContact` has recorded the contact (which removes the
+   * note).
    */
   async markStarting(id: string, initialContactId: string): Promise<void> {
     await this.call('markStarting', id, () =>
       this.redis.set(this.keys.starting(initialContactId), id, 'EX', STARTING_TTL_SECONDS),
     );
-  }
-
-  /** The conversation whose contact `markStarting` noted, for the ten minutes a start may take. */
-  async startingConversationId(initialContactId: string): Promise<string | undefined> {
-    const id = await this.call('startingConversationId', undefined, () =>
-      this.redis.get(this.keys.starting(initialContactId)),
-    );
-    return id ?? undefined;
   }
 
   /** The customer's conversations, newest activity first, optionally on one channel only. */
@@ -166,9 +190,10 @@ export class ConversationStore {
   }
 
   /**
-   * Records a started and connected contact: record, tokens and every index in one script.
-   * Saving a different contact over a live one keeps the old ContactIds indexed for
-   * `supersededGraceSeconds`; saving the same contact again is harmless.
+   * Records a started and connected contact: record, tokens and every index in one script, which
+   * also removes the contact's `markStarting` note. Saving a different contact over a live one
+   * keeps the old ContactIds indexed for `supersededGraceSeconds`; saving the same contact again
+   * is harmless.
    */
   async saveContact(
     id: string,
@@ -221,6 +246,7 @@ export class ConversationStore {
           this.keys.tokens(id),
           this.keys.byCredentialExpiry(),
           this.keys.byCustomer(key.customerAddress),
+          this.keys.starting(contact.initialContactId),
           ...contactIds.map((contactId) => this.keys.byContact(contactId)),
           ...superseded.map((contactId) => this.keys.byContact(contactId)),
         ],

@@ -20,6 +20,7 @@ export {
   ConversationStore,
   type CredentialExpiry,
   type IndexCollectionStep,
+  type StreamContactLookup,
   SUPERSEDED_CONTACT_GRACE_SECONDS,
 } from './conversation-store';
 export {

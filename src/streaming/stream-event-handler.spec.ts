@@ -7,6 +7,7 @@ import type {
   ConversationStore,
   ConversationTrace,
   NewTraceEvent,
+  StreamContactLookup,
 } from '../conversations';
 import { Metrics } from '../ops';
 import type { OutboundIntake, OutboundItem } from '../relay';
@@ -82,11 +83,15 @@ function setUp(
 ) {
   const byContact = options.byContact ?? { [INITIAL]: CONVERSATION_ID };
   const store = {
-    idByContactId: jest.fn((contactId: string) => Promise.resolve(byContact[contactId])),
-    addContactId: jest.fn(() => Promise.resolve()),
-    startingConversationId: jest.fn((contactId: string) =>
-      Promise.resolve(options.starting?.[contactId]),
+    lookUpStreamContact: jest.fn(
+      (initialContactId: string, contactId: string): Promise<StreamContactLookup> =>
+        Promise.resolve({
+          conversationId: byContact[initialContactId] ?? byContact[contactId],
+          contactIdIndexed: contactId in byContact,
+          startingConversationId: options.starting?.[initialContactId],
+        }),
     ),
+    addContactId: jest.fn(() => Promise.resolve()),
   };
   const conversations = {
     readConversation: jest.fn((id: string) =>
@@ -127,7 +132,7 @@ describe('StreamEventHandler', () => {
   it('answers invalid for a Message that is not JSON, and queues nothing', async () => {
     const { handler, store, outbound } = setUp();
     await expect(handler.handle(notification('{not json'))).resolves.toBe('invalid');
-    expect(store.idByContactId).not.toHaveBeenCalled();
+    expect(store.lookUpStreamContact).not.toHaveBeenCalled();
     expect(outbound.accept).not.toHaveBeenCalled();
     expect(warnings).toHaveBeenCalledWith(
       { messageId: 'sns-message-1', reason: 'the Message is not JSON' },
@@ -147,7 +152,7 @@ describe('StreamEventHandler', () => {
       notification(item({ InitialContactId: 'elsewhere-1', ContactId: 'elsewhere-2' })),
     );
     expect(outcome).toBe('not-ours');
-    expect(store.idByContactId.mock.calls).toEqual([['elsewhere-1'], ['elsewhere-2']]);
+    expect(store.lookUpStreamContact.mock.calls).toEqual([['elsewhere-1', 'elsewhere-2']]);
     expect(conversations.readConversation).not.toHaveBeenCalled();
     expect(outbound.accept).not.toHaveBeenCalled();
   });
@@ -244,7 +249,7 @@ describe('StreamEventHandler', () => {
       notification(item({ Id: 'after-transfer', ContactId: 'transferred-1' })),
     );
     expect(outcome).toBe('queued');
-    expect(store.idByContactId).toHaveBeenCalledWith(INITIAL);
+    expect(store.lookUpStreamContact).toHaveBeenCalledWith(INITIAL, 'transferred-1');
     expect(store.addContactId).toHaveBeenCalledWith(CONVERSATION_ID, 'transferred-1');
     expect(trace.append).toHaveBeenCalledWith(CONVERSATION_ID, {
       event: 'contact-transferred',
@@ -351,17 +356,19 @@ describe('StreamEventHandler', () => {
     expect(outbound.accept).not.toHaveBeenCalled();
   });
 
+  /** The flow's greeting, the first item of a contact being started. */
+  const greeting = item({
+    InitialContactId: 'initial-2',
+    ContactId: 'initial-2',
+    ParticipantRole: 'SYSTEM',
+    DisplayName: 'SYSTEM_MESSAGE',
+    Content: 'Thanks for reaching out.',
+  });
+
   it('queues the first items of a contact still being started, before the conversation records it', async () => {
     // Connect streams the flow's greeting once the customer is connected, which can be before
     // the contact is saved: the conversation is then unknown (a first contact) or still on its
     // previous contact, and only the start marker tells where the item belongs.
-    const greeting = item({
-      InitialContactId: 'initial-2',
-      ContactId: 'initial-2',
-      ParticipantRole: 'SYSTEM',
-      DisplayName: 'SYSTEM_MESSAGE',
-      Content: 'Thanks for reaching out.',
-    });
     const first = setUp({ byContact: {}, starting: { 'initial-2': 'conv-new' } });
     await expect(first.handler.handle(notification(greeting))).resolves.toBe('queued');
     expect(first.outbound.accept).toHaveBeenCalledWith(
@@ -393,6 +400,36 @@ describe('StreamEventHandler', () => {
     await expect(unknown.handler.handle(notification(greeting))).resolves.toBe('not-ours');
   });
 
+  it('places a first item by one reading of the indexes while saveContact replaces the marker', async () => {
+    // saveContact indexes the contact and removes its start marker at once. The item must land
+    // on its conversation whether the indexes were read before the save (marker only) or after
+    // (index only), and a second read after the save must not be needed: it could find neither.
+    const saved = conversation({
+      id: 'conv-new',
+      initialContactId: 'initial-2',
+      contactId: 'initial-2',
+      contactIds: ['initial-2'],
+    });
+    for (const before of [true, false]) {
+      const { handler, store, conversations, outbound } = setUp({
+        byContact: before ? {} : { 'initial-2': 'conv-new' },
+        starting: before ? { 'initial-2': 'conv-new' } : {},
+      });
+      // The save completes right after the indexes were read.
+      conversations.readConversation.mockImplementation((id: string) =>
+        Promise.resolve(id === 'conv-new' ? saved : undefined),
+      );
+      await expect(handler.handle(notification(greeting))).resolves.toBe('queued');
+      expect(store.lookUpStreamContact).toHaveBeenCalledTimes(1);
+      expect(outbound.accept).toHaveBeenCalledWith(
+        'conv-new',
+        expect.objectContaining({ text: 'Thanks for reaching out.' }),
+        TIME,
+      );
+      expect(store.addContactId).not.toHaveBeenCalled();
+    }
+  });
+
   it('answers duplicate when the item was queued before', async () => {
     const { handler, outbound } = setUp({ accept: 'duplicate' });
     await expect(handler.handle(notification(item()))).resolves.toBe('duplicate');
@@ -402,7 +439,7 @@ describe('StreamEventHandler', () => {
   it('lets a store failure through, so that the endpoint answers 503', async () => {
     const { handler, store, outbound } = setUp();
     const failure = new Error('Redis is unreachable');
-    store.idByContactId.mockRejectedValueOnce(failure);
+    store.lookUpStreamContact.mockRejectedValueOnce(failure);
     await expect(handler.handle(notification(item()))).rejects.toBe(failure);
     expect(outbound.accept).not.toHaveBeenCalled();
   });
@@ -418,7 +455,8 @@ describe('StreamEventHandler', () => {
     const metrics = new Metrics();
     const config = AppConfig.fromEnv(env);
     const store = {
-      idByContactId: () => Promise.resolve(CONVERSATION_ID),
+      lookUpStreamContact: () =>
+        Promise.resolve({ conversationId: CONVERSATION_ID, contactIdIndexed: true }),
       addContactId: () => Promise.resolve(),
     };
     const handler = new StreamEventHandler(

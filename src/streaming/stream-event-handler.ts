@@ -1,7 +1,12 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { Counter } from 'prom-client';
 import { AppConfig } from '../config';
-import { ConversationService, ConversationStore, ConversationTrace } from '../conversations';
+import {
+  ConversationService,
+  ConversationStore,
+  ConversationTrace,
+  type StreamContactLookup,
+} from '../conversations';
 import { Metrics } from '../ops';
 import { OutboundIntake, type OutboundItem } from '../relay';
 import {
@@ -84,7 +89,8 @@ export class StreamEventHandler {
 
   /** Acts on an item as `handle` does, for an item that did not come through SNS. */
   async route(event: ConnectStreamEvent): Promise<StreamOutcome> {
-    const target = await this.target(event);
+    const lookup = await this.store.lookUpStreamContact(event.initialContactId, event.contactId);
+    const target = await this.target(event, lookup);
     if (!target) return 'not-ours';
     const { conversationId, live } = target;
     switch (event.kind) {
@@ -116,10 +122,9 @@ export class StreamEventHandler {
    */
   private async target(
     event: ConnectStreamEvent,
+    lookup: StreamContactLookup,
   ): Promise<{ conversationId: string; live: boolean } | undefined> {
-    const id =
-      (await this.store.idByContactId(event.initialContactId)) ??
-      (await this.store.idByContactId(event.contactId));
+    const id = lookup.conversationId;
     const conversation =
       id === undefined ? undefined : await this.conversations.readConversation(id);
     if (
@@ -135,7 +140,7 @@ export class StreamEventHandler {
       }
       return { conversationId: conversation.id, live: true };
     }
-    const starting = await this.store.startingConversationId(event.initialContactId);
+    const starting = lookup.startingConversationId;
     if (starting) return { conversationId: starting, live: true };
     return conversation && { conversationId: conversation.id, live: false };
   }
