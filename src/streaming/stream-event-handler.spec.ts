@@ -186,13 +186,46 @@ describe('StreamEventHandler', () => {
     });
   });
 
-  it('does not send the customer their own message', async () => {
-    const { handler, outbound } = setUp();
+  it('does not send the customer their own message, nor read the conversation for it', async () => {
+    const { handler, conversations, outbound } = setUp();
     const outcome = await handler.handle(
       notification(item({ ParticipantRole: 'CUSTOMER', DisplayName: 'Ada' })),
     );
     expect(outcome).toBe('not-for-customer');
+    expect(conversations.readConversation).not.toHaveBeenCalled();
     expect(outbound.accept).not.toHaveBeenCalled();
+  });
+
+  it('records the new ContactId of a transfer from the customer’s own message too', async () => {
+    const { handler, store, conversations, trace, outbound } = setUp();
+    const outcome = await handler.handle(
+      notification(
+        item({ ParticipantRole: 'CUSTOMER', ContactId: 'transferred-1', Type: 'ATTACHMENT' }),
+      ),
+    );
+    expect(outcome).toBe('not-for-customer');
+    expect(conversations.readConversation).toHaveBeenCalledWith(CONVERSATION_ID);
+    expect(store.addContactId).toHaveBeenCalledWith(CONVERSATION_ID, 'transferred-1');
+    expect(trace.append).toHaveBeenCalledWith(CONVERSATION_ID, {
+      event: 'contact-transferred',
+      contactId: 'transferred-1',
+    });
+    expect(outbound.accept).not.toHaveBeenCalled();
+  });
+
+  it('reads the conversation for other items of the customer, such as joining', async () => {
+    const { handler, conversations } = setUp();
+    const outcome = await handler.handle(
+      notification(
+        item({
+          Type: 'EVENT',
+          ContentType: `${EVENT}participant.joined`,
+          ParticipantRole: 'CUSTOMER',
+        }),
+      ),
+    );
+    expect(outcome).toBe('ignored');
+    expect(conversations.readConversation).toHaveBeenCalledWith(CONVERSATION_ID);
   });
 
   it('does not send a message only agents may see', async () => {

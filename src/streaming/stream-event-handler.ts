@@ -38,6 +38,17 @@ export function carriesSendableContent(event: ConnectStreamEvent): boolean {
 }
 
 /**
+ * The customer's own message or attachment, which Connect streams back: never forwarded
+ * (`isForCustomer`).
+ */
+function isCustomerEcho(event: ConnectStreamEvent): boolean {
+  return (
+    (event.kind === 'message' || event.kind === 'attachment') &&
+    event.participantRole === 'CUSTOMER'
+  );
+}
+
+/**
  * Reads one Connect stream item and acts on it: finds its conversation (by InitialContactId,
  * then ContactId), records a ContactId a transfer gave the contact, and queues for the
  * customer what the forward rule lets through, the optional agent-joined notice and the end of
@@ -90,6 +101,9 @@ export class StreamEventHandler {
   /** Acts on an item as `handle` does, for an item that did not come through SNS. */
   async route(event: ConnectStreamEvent): Promise<StreamOutcome> {
     const lookup = await this.store.lookUpStreamContact(event.initialContactId, event.contactId);
+    // Every customer message comes back this way; with its ContactId indexed there is nothing
+    // to record, so the conversation is not read (nor its tokens decrypted).
+    if (lookup.contactIdIndexed && isCustomerEcho(event)) return 'not-for-customer';
     const target = await this.target(event, lookup);
     if (!target) return 'not-ours';
     const { conversationId, live } = target;
