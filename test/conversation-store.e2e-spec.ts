@@ -736,6 +736,56 @@ describe('ConversationStore on Redis', () => {
     });
   });
 
+  describe('trace entries', () => {
+    const full = {
+      at: 1_700_000_000_000,
+      event: 'sent',
+      direction: 'inbound',
+      providerMessageId: 'SM123',
+      connectMessageId: 'c0ffee',
+      contactId: 'contact-1',
+      part: 2,
+      parts: 3,
+      attempt: 1,
+      reason: 'why',
+      status: 'delivered',
+      address: '+44*******123',
+    } as const;
+
+    it('are stored under short names and read back with the full ones', async () => {
+      const { trace, prefix } = encrypted;
+      const id = randomBytes(16).toString('hex');
+      await trace.append(id, { ...full, address: 'whatsapp:+447700900123' });
+      const [raw] = await reader.lrange(`${prefix}:conv:${id}:trace`, 0, -1);
+      expect(JSON.parse(raw)).toEqual({
+        t: 1_700_000_000_000,
+        e: 'sent',
+        d: 'inbound',
+        pm: 'SM123',
+        cm: 'c0ffee',
+        c: 'contact-1',
+        p: 2,
+        n: 3,
+        a: 1,
+        r: 'why',
+        s: 'delivered',
+        ad: 'whatsapp:+44*******123',
+      });
+      expect(await trace.list(id)).toEqual([{ ...full, address: 'whatsapp:+44*******123' }]);
+    });
+
+    it('written with full names by earlier versions read as they are, among newer ones', async () => {
+      const { trace, prefix } = encrypted;
+      const id = randomBytes(16).toString('hex');
+      await reader.rpush(`${prefix}:conv:${id}:trace`, JSON.stringify(full), 'not json', '[1]');
+      await trace.append(id, { at: 1_700_000_000_001, event: 'delivered', part: 1 });
+      expect(await trace.list(id)).toEqual([
+        full,
+        { at: 1_700_000_000_001, event: 'delivered', part: 1 },
+      ]);
+    });
+  });
+
   describe('memory', () => {
     /** A conversation as its first message leaves it: contact started, message sent. */
     // A prefix as long as the default `csb`, so the figures are those of a deployment.
@@ -802,7 +852,10 @@ describe('ConversationStore on Redis', () => {
       // by MEMORY USAGE as two sealed base64url values in a hash).
       expect(connectSized.perKey['conv:<id>:creds']).toBeLessThanOrEqual(1_152);
       expect(emulatorSized.perKey['conv:<id>:creds']).toBeLessThanOrEqual(320);
-      expect(connectSized.total).toBeLessThan(3_200);
+      // Three events under short field names (824 B under the full names).
+      expect(connectSized.perKey['conv:<id>:trace']).toBeLessThanOrEqual(640);
+      expect(emulatorSized.total).toBeLessThan(2_048);
+      expect(connectSized.total).toBeLessThan(2_816);
     });
   });
 });

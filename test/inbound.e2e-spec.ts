@@ -6,7 +6,7 @@ import { ConnectEmulator, EMULATOR_DEFAULTS } from '../src/sandbox/emulator';
 import { sendGenericMessage } from '../src/sandbox/generic-customer';
 import type { ChatItem } from '../src/sandbox/emulator/model';
 import { Redis } from 'ioredis';
-import { conversationIdOf } from '../src/conversations';
+import { conversationIdOf, parseTrace } from '../src/conversations';
 import { emulatedBridgeEnv, sharedRedisUrl } from './support/env';
 
 const SECRET = 'generic-webhook-secret-for-tests';
@@ -146,9 +146,7 @@ describe('customer → Connect through the generic channel', () => {
       businessAddress: '+15559990000',
     });
     const redis = new Redis(sharedRedisUrl());
-    const trace = (await redis.lrange(`{${prefix}}:conv:${id}:trace`, 0, -1)).map(
-      (entry) => JSON.parse(entry) as { event: string; connectMessageId?: string },
-    );
+    const trace = parseTrace(await redis.lrange(`{${prefix}}:conv:${id}:trace`, 0, -1));
     redis.disconnect();
     expect(trace.map((entry) => entry.event)).toEqual([
       'received',

@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { conversationIdOf } from '../src/conversations';
+import { conversationIdOf, parseTrace } from '../src/conversations';
 import { BridgeProcess } from '../src/sandbox/bridge-process';
 import { ConnectEmulator } from '../src/sandbox/emulator';
 import { eventually } from '../src/sandbox/eventually';
@@ -227,9 +227,9 @@ describe('Connect → customer through SNS and the generic channel', () => {
         (d) => d.endpoint.startsWith(bridge.url) && d.copy === 2 && d.outcome === 'delivered',
       );
     expect(copies.length).toBeGreaterThanOrEqual(2);
-    const trace = await redis.lrange(`${conversationKey(customer)}:trace`, 0, -1);
+    const trace = parseTrace(await redis.lrange(`${conversationKey(customer)}:trace`, 0, -1));
     const receivedOnce = trace.filter(
-      (entry) => entry.includes('"received"') && entry.includes(item.Id),
+      (entry) => entry.event === 'received' && entry.connectMessageId === item.Id,
     );
     expect(receivedOnce).toHaveLength(1);
   });
@@ -352,9 +352,7 @@ describe('Connect → customer through SNS and the generic channel', () => {
     emulator.center.agentMessage(contactId, { content: 'refused for good' });
     emulator.center.agentMessage(contactId, { content: 'the next one' });
     await waitForTexts(customer, [JOINED, 'after a retry', 'the next one']);
-    const trace = (await redis.lrange(`${conversationKey(customer)}:trace`, 0, -1)).map(
-      (entry) => JSON.parse(entry) as { event: string; direction?: string; reason?: string },
-    );
+    const trace = parseTrace(await redis.lrange(`${conversationKey(customer)}:trace`, 0, -1));
     expect(trace).toContainEqual(
       expect.objectContaining({
         event: 'retried',

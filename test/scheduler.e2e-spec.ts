@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { conversationIdOf } from '../src/conversations';
+import { conversationIdOf, parseTrace } from '../src/conversations';
 import { BridgeProcess, type LogLine } from '../src/sandbox/bridge-process';
 import { ConnectEmulator } from '../src/sandbox/emulator';
 import { eventually } from '../src/sandbox/eventually';
@@ -12,12 +12,6 @@ const BUSINESS = '+15559990000';
 /** The emulator's connection tokens last this long here (Connect's last a day). */
 const TOKEN_TTL_MS = 10_000;
 const LEASE_SECONDS = 3;
-
-interface TraceEntry {
-  at: number;
-  event: string;
-  reason?: string;
-}
 
 let customerCount = 0;
 const newCustomer = () => `+1555${String(2_000_000 + (customerCount += 1)).slice(-7)}`;
@@ -60,9 +54,7 @@ function harness(prefix: string, emulator: () => ConnectEmulator) {
     },
     record: (customer: string) => redis.hgetall(key('conv', conversationOf(customer))),
     trace: async (customer: string) =>
-      (await redis.lrange(key('conv', conversationOf(customer), 'trace'), 0, -1)).map(
-        (entry) => JSON.parse(entry) as TraceEntry,
-      ),
+      parseTrace(await redis.lrange(key('conv', conversationOf(customer), 'trace'), 0, -1)),
   };
 }
 

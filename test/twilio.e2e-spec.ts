@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { conversationIdOf, type TraceEvent } from '../src/conversations';
+import { conversationIdOf, parseTrace, type TraceEvent } from '../src/conversations';
 import { playConversation, SCRIPT_FILES } from '../src/sandbox/conversation-script';
 import { customerLine } from '../src/sandbox/customer-lines';
 import type { Contact } from '../src/sandbox/emulator/model';
@@ -42,8 +42,7 @@ describe('Twilio channel (SMS, MMS, WhatsApp), end to end', () => {
   const sentTo = (to: string) => sandbox.twilio.messages().filter((message) => message.to === to);
   const traceOf = async (channel: string, customer: string): Promise<TraceEvent[]> => {
     const id = conversationIdOf({ channel, customerAddress: customer, businessAddress: BUSINESS });
-    const entries = await redis.lrange(`{csb}:conv:${id}:trace`, 0, -1);
-    return entries.map((entry) => JSON.parse(entry) as TraceEvent);
+    return parseTrace(await redis.lrange(`{csb}:conv:${id}:trace`, 0, -1));
   };
   const storedKeys = async () => [
     ...(await redis.keys('{csb}:conv:*')),

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { createHmac } from 'node:crypto';
-import { conversationIdOf, type TraceEvent } from '../src/conversations';
+import { conversationIdOf, parseTrace, type TraceEvent } from '../src/conversations';
 import { playConversation, SCRIPT_FILES } from '../src/sandbox/conversation-script';
 import { customerLine, SANDBOX_PHONE_NUMBER_ID } from '../src/sandbox/customer-lines';
 import type { Contact } from '../src/sandbox/emulator/model';
@@ -79,7 +79,7 @@ describe('WhatsApp Cloud API channel, end to end', () => {
     });
   const traceOf = async (waId: string, phoneNumberId?: string): Promise<TraceEvent[]> => {
     const key = `{csb}:conv:${conversationId(waId, phoneNumberId)}:trace`;
-    return (await redis.lrange(key, 0, -1)).map((entry) => JSON.parse(entry) as TraceEvent);
+    return parseTrace(await redis.lrange(key, 0, -1));
   };
   const storedKeys = async () =>
     [...(await redis.keys('{csb}:conv:*')), ...(await redis.keys('{csb}:relay:*'))].sort();

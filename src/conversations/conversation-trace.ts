@@ -50,6 +50,28 @@ const TEXT_FIELDS = [
   'status',
 ] as const;
 const NUMBER_FIELDS = ['part', 'parts', 'attempt'] as const;
+/**
+ * The names fields are stored under: a trace holds up to TRACE_MAX_EVENTS events for days, and
+ * the names were most of an event. None is a TraceEvent field name, so entries written with the
+ * full names (by earlier versions) read as they are.
+ */
+const STORED_NAMES: Record<keyof TraceEvent, string> = {
+  at: 't',
+  event: 'e',
+  direction: 'd',
+  providerMessageId: 'pm',
+  connectMessageId: 'cm',
+  contactId: 'c',
+  part: 'p',
+  parts: 'n',
+  attempt: 'a',
+  reason: 'r',
+  status: 's',
+  address: 'ad',
+};
+const FIELD_NAMES: Record<string, string> = Object.fromEntries(
+  Object.entries(STORED_NAMES).map(([field, stored]) => [stored, field]),
+);
 /** A message either way: its event is also the conversation's last activity, for the idle sweep. */
 const MESSAGE_EVENTS: ReadonlySet<TraceEventType> = new Set(['received', 'sent', 'delivered']);
 
@@ -57,8 +79,9 @@ const MESSAGE_EVENTS: ReadonlySet<TraceEventType> = new Set(['received', 'sent',
  * What happened to a conversation's messages, for support: the last TRACE_MAX_EVENTS events,
  * kept TRACE_TTL_SECONDS after the last one. Only the fields of TraceEvent are stored, so a
  * caller passing a wider object cannot leak a token into it; addresses are masked and phone
- * numbers in `reason` too. A message event also records the conversation's last activity
- * (`{csb}:conv:by-activity`) in the same round trip.
+ * numbers in `reason` too; fields are stored under short names (`parseTrace` reads them). A
+ * message event also records the conversation's last activity (`{csb}:conv:by-activity`) in the
+ * same round trip.
  */
 @Injectable()
 export class ConversationTrace {
@@ -76,7 +99,7 @@ export class ConversationTrace {
     try {
       const transaction = this.redis
         .multi()
-        .rpush(key, JSON.stringify(entry))
+        .rpush(key, JSON.stringify(renamed(entry, STORED_NAMES)))
         .ltrim(key, -TRACE_MAX_EVENTS, -1)
         .expire(key, TRACE_TTL_SECONDS);
       if (MESSAGE_EVENTS.has(entry.event)) {
@@ -98,14 +121,32 @@ export class ConversationTrace {
     } catch (error) {
       throw new ConversationStoreError('trace list', conversationId, reasonOf(error));
     }
-    return entries.flatMap((entry) => {
-      try {
-        return [JSON.parse(entry) as TraceEvent];
-      } catch {
-        return [];
-      }
-    });
+    return parseTrace(entries);
   }
+}
+
+/** The events of a trace list as Redis holds them; an entry that is not a JSON object is skipped. */
+export function parseTrace(entries: string[]): TraceEvent[] {
+  return entries.flatMap((entry) => {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(entry);
+    } catch {
+      return [];
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return [];
+    return [renamed(parsed, FIELD_NAMES) as unknown as TraceEvent];
+  });
+}
+
+/** A copy of `object` with each field named as `names` says, if it says. */
+function renamed(object: object, names: Record<string, string>): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(object).map(([field, value]) => [
+      Object.hasOwn(names, field) ? names[field] : field,
+      value,
+    ]),
+  );
 }
 
 function traceEntry(event: NewTraceEvent): TraceEvent {

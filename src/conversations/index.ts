@@ -26,6 +26,7 @@ export {
 export {
   ConversationTrace,
   type NewTraceEvent,
+  parseTrace,
   TRACE_MAX_EVENTS,
   TRACE_TTL_SECONDS,
   type TraceEvent,
