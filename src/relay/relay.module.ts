@@ -16,7 +16,7 @@ import { QUEUES } from './queues';
 import { RelayMetrics } from './relay-metrics';
 
 /**
- * BullMQ registered once: producers share the fail-fast request connection (an enqueue while
+ * BullMQ registered once: queues share the fail-fast producer connection (an enqueue while
  * Redis is away rejects at once, so the webhook answers 503); workers take their own
  * connection from `RedisConnections.forWorker`.
  */
@@ -25,7 +25,7 @@ import { RelayMetrics } from './relay-metrics';
     BullModule.forRootAsync({
       inject: [RedisConnections, RedisKeys],
       useFactory: (connections: RedisConnections, keys: RedisKeys) => ({
-        connection: connections.client,
+        connection: connections.producer,
         prefix: keys.prefix,
       }),
     }),
