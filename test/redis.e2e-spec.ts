@@ -35,6 +35,17 @@ describe('queues on Redis', () => {
     );
   });
 
+  it("caps the queues' event streams at about 1000 events", async () => {
+    const reader = new Redis(redis.url);
+    const maxLens = await Promise.all(
+      ['inbound', 'outbound'].map((queue) =>
+        reader.hget(`{tenant-a}:${queue}:meta`, 'opts.maxLenEvents'),
+      ),
+    );
+    await reader.quit();
+    expect(maxLens).toEqual(['1000', '1000']);
+  });
+
   it('rejects an enqueue and a request-path command at once while Redis is down, and enqueues again once it is back', async () => {
     await redis.stop();
     await expect(inbound.add('message', { text: 'lost?' })).rejects.toThrow();
