@@ -25,17 +25,23 @@ if ARGV[5] == '' then addAtLaneEnd() else redis.call('ZADD', KEYS[2], ARGV[5], A
 return 'new'
 `);
 
+/** Lua: keeps only the status of the record KEYS[1], which alone goes on deduplicating. */
+const KEEP_STATUS_ONLY = `
+local function keepStatusOnly()
+  redis.call('HDEL', KEYS[1], 'c', 'm', 'a', 'p')
+end
+`;
+
 /**
  * Settle a message: take it out of its lane, record the outcome and answer the lane's head.
  * A failed message keeps its payload and progress for an operator's retry until the record
- * expires; any other drops them (the status alone keeps deduplicating). An expired record
- * is not brought back.
+ * expires; any other keeps its status alone. An expired record is not brought back.
  */
-const SETTLE = new RedisScript(`
+const SETTLE = new RedisScript(`${KEEP_STATUS_ONLY}
 redis.call('ZREM', KEYS[2], ARGV[1])
 if redis.call('EXISTS', KEYS[1]) == 1 then
   redis.call('HSET', KEYS[1], 's', ARGV[2])
-  if ARGV[2] ~= 'failed' then redis.call('HDEL', KEYS[1], 'm', 'p') end
+  if ARGV[2] ~= 'failed' then keepStatusOnly() end
 end
 return redis.call('ZRANGE', KEYS[2], 0, 0)[1]
 `);
@@ -56,13 +62,13 @@ return 'pending'
 
 /**
  * Give up on a message that was not delivered: status 'discarded' (a redelivery by the
- * provider stays a duplicate), payload dropped, out of its lane.
+ * provider stays a duplicate) and nothing else kept, out of its lane.
  */
-const DISCARD = new RedisScript(`
+const DISCARD = new RedisScript(`${KEEP_STATUS_ONLY}
 local status = redis.call('HGET', KEYS[1], 's')
 if status ~= 'failed' and status ~= 'pending' then return status or 'gone' end
 redis.call('HSET', KEYS[1], 's', 'discarded')
-redis.call('HDEL', KEYS[1], 'm', 'p')
+keepStatusOnly()
 redis.call('ZREM', KEYS[2], ARGV[1])
 return 'discarded'
 `);
@@ -82,9 +88,10 @@ export interface LaneMessage<T> {
  * Per-conversation order, for one direction (`in`: customer → Connect, `out`: Connect →
  * customer). Each conversation has a lane: the ids of its pending messages, in arrival order or
  * by a score the caller gives (`{p}:relay:<direction>-lane:<conversation>`); each message its
- * record (`{p}:relay:<direction>:<message>`: status, conversation, payload, progress). Only the
- * head of a lane is delivered; the others wait their turn, so a message retried with backoff
- * keeps every later message of its conversation behind it while other conversations go on.
+ * record (`{p}:relay:<direction>:<message>`: status, conversation, payload, progress; the status
+ * alone once delivered or discarded). Only the head of a lane is delivered; the others wait their
+ * turn, so a message retried with backoff keeps every later message of its conversation behind it
+ * while other conversations go on.
  */
 export class ConversationLanes<T> {
   private patient?: RedisClient;
