@@ -46,6 +46,13 @@ end
 return redis.call('ZRANGE', KEYS[2], 0, 0)[1]
 `);
 
+/** The message's status, payload, acceptance time and progress, then its lane's head. */
+const READ = new RedisScript(`
+local read = redis.call('HMGET', KEYS[1], 's', 'm', 'a', 'p')
+read[5] = redis.call('ZRANGE', KEYS[2], 0, 0)[1]
+return read
+`);
+
 /**
  * Put a failed message back in its lane as pending, after the lane's last message: never in
  * front of a head that may be in flight. One whose job failed before it could settle is still
@@ -82,6 +89,14 @@ export interface LaneMessage<T> {
   acceptedAt: number;
   /** Parts already delivered by an earlier attempt (a split message resumes after them). */
   partsDone: number;
+}
+
+/** A message's record and its lane's head, read together. */
+export interface LaneView<T> {
+  status?: MessageStatus;
+  /** Undefined once settled (unless failed) or expired. */
+  message?: LaneMessage<T>;
+  head: string | null;
 }
 
 /**
@@ -127,9 +142,18 @@ export class ConversationLanes<T> {
     return head ?? null;
   }
 
-  async status(messageId: string): Promise<MessageStatus | undefined> {
-    const status = await this.connections.client.hget(this.messageKey(messageId), 's');
-    return (status ?? undefined) as MessageStatus | undefined;
+  /** The message's status and record and its lane's head, in one round trip. */
+  async read(conversationId: string, messageId: string): Promise<LaneView<T>> {
+    const [status, payload, acceptedAt, partsDone, head] = (await READ.run(
+      this.connections.client,
+      [this.messageKey(messageId), this.laneKey(conversationId)],
+      [],
+    )) as (string | null | undefined)[];
+    return {
+      status: (status ?? undefined) as MessageStatus | undefined,
+      message: laneMessage<T>(payload, acceptedAt, partsDone),
+      head: head ?? null,
+    };
   }
 
   /** The ids among `messageIds` the relay has no record of. */
@@ -152,12 +176,7 @@ export class ConversationLanes<T> {
       'a',
       'p',
     );
-    if (!payload) return undefined;
-    return {
-      payload: JSON.parse(payload) as T,
-      acceptedAt: Number(acceptedAt ?? 0),
-      partsDone: Number(partsDone ?? 0),
-    };
+    return laneMessage<T>(payload, acceptedAt, partsDone);
   }
 
   /**
@@ -208,4 +227,17 @@ export class ConversationLanes<T> {
   private laneKey(conversationId: string): string {
     return this.keys.key('relay', `${this.direction}-lane`, conversationId);
   }
+}
+
+function laneMessage<T>(
+  payload: string | null | undefined,
+  acceptedAt: string | null | undefined,
+  partsDone: string | null | undefined,
+): LaneMessage<T> | undefined {
+  if (!payload) return undefined;
+  return {
+    payload: JSON.parse(payload) as T,
+    acceptedAt: Number(acceptedAt ?? 0),
+    partsDone: Number(partsDone ?? 0),
+  };
 }

@@ -142,7 +142,7 @@ describe('FailedMessages', () => {
       { messageId: id, conversationId: CONVERSATION },
       payload(id),
     );
-  const statusOf = (id: string) => lanes.status(id);
+  const statusOf = async (id: string) => (await lanes.read(CONVERSATION, id)).status;
   const stateOf = (id: string) => queue.getJobState(id);
   const failedFor = (id: string) =>
     eventually(`${id} failed`, async () => (await stateOf(id)) === 'failed', 10_000);
@@ -289,6 +289,20 @@ describe('ConversationLanes', () => {
   const lane = (conversationId: string) =>
     connections.client.zrange(`{csb}:relay:out-lane:${conversationId}`, 0, -1);
   const record = (itemId: string) => connections.client.hgetall(`{csb}:relay:out:${itemId}`);
+
+  it('reads a message, its status and its lane head together', async () => {
+    await lanes.accept('r1', 'out-r', item('r1'), 1_000);
+    await lanes.accept('r2', 'out-r', item('r2'), 2_000);
+    expect(await lanes.read('out-r', 'r2')).toEqual({
+      status: 'pending',
+      message: { payload: item('r2'), acceptedAt: expect.any(Number), partsDone: 0 },
+      head: 'r1',
+    });
+    await lanes.settle('out-r', 'r1', 'delivered');
+    expect(await lanes.read('out-r', 'r1')).toEqual({ status: 'delivered', head: 'r2' });
+    await lanes.settle('out-r', 'r2', 'delivered');
+    expect(await lanes.read('out-r', 'never-seen')).toEqual({ head: null });
+  });
 
   it('keeps only the status of a delivered or discarded item, which still makes it a duplicate', async () => {
     await lanes.accept('g', 'out-4', item('g'), 1_000);
