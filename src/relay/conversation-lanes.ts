@@ -25,10 +25,16 @@ if ARGV[5] == '' then addAtLaneEnd() else redis.call('ZADD', KEYS[2], ARGV[5], A
 return 'new'
 `);
 
-/** Lua: keeps only the status of the record KEYS[1], which alone goes on deduplicating. */
+/**
+ * Lua: rewrites the record KEYS[1], whose remaining time to live is `ttl` ms, as its status
+ * alone, which goes on deduplicating. Not HDEL: a hash that outgrew Redis' compact encoding
+ * (a long payload) keeps the large one after its fields are deleted.
+ */
 const KEEP_STATUS_ONLY = `
-local function keepStatusOnly()
-  redis.call('HDEL', KEYS[1], 'c', 'm', 'a', 'p')
+local function keepStatusOnly(status, ttl)
+  redis.call('DEL', KEYS[1])
+  redis.call('HSET', KEYS[1], 's', status)
+  if ttl > 0 then redis.call('PEXPIRE', KEYS[1], ttl) end
 end
 `;
 
@@ -39,9 +45,10 @@ end
  */
 const SETTLE = new RedisScript(`${KEEP_STATUS_ONLY}
 redis.call('ZREM', KEYS[2], ARGV[1])
-if redis.call('EXISTS', KEYS[1]) == 1 then
-  redis.call('HSET', KEYS[1], 's', ARGV[2])
-  if ARGV[2] ~= 'failed' then keepStatusOnly() end
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl ~= -2 then
+  if ARGV[2] == 'failed' then redis.call('HSET', KEYS[1], 's', 'failed')
+  else keepStatusOnly(ARGV[2], ttl) end
 end
 return redis.call('ZRANGE', KEYS[2], 0, 0)[1]
 `);
@@ -74,8 +81,7 @@ return 'pending'
 const DISCARD = new RedisScript(`${KEEP_STATUS_ONLY}
 local status = redis.call('HGET', KEYS[1], 's')
 if status ~= 'failed' and status ~= 'pending' then return status or 'gone' end
-redis.call('HSET', KEYS[1], 's', 'discarded')
-keepStatusOnly()
+keepStatusOnly('discarded', redis.call('PTTL', KEYS[1]))
 redis.call('ZREM', KEYS[2], ARGV[1])
 return 'discarded'
 `);
