@@ -31,6 +31,7 @@ describe('health probes follow Redis', () => {
     expect(ready.status).toBe(200);
     const body = (await ready.json()) as { info: Record<string, { status: string }> };
     expect(body.info.redis.status).toBe('up');
+    expect(body.info['redis:producer'].status).toBe('up');
     expect(body.info['queue:inbound'].status).toBe('up');
     expect(body.info['queue:outbound'].status).toBe('up');
 
@@ -44,6 +45,7 @@ describe('health probes follow Redis', () => {
       error: Record<string, { status: string }>;
     };
     expect(down.error.redis.status).toBe('down');
+    expect(down.error['redis:producer'].status).toBe('down');
     expect(await status('/health/live')).toBe(200);
 
     await redis.restart();

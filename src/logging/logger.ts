@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { pino, type DestinationStream, type Logger, type LevelWithSilent } from 'pino';
+import {
+  pino,
+  type Bindings,
+  type ChildLoggerOptions,
+  type DestinationStream,
+  type Logger,
+  type LevelWithSilent,
+} from 'pino';
 import { pinoHttp, type Options as HttpLoggerOptions } from 'pino-http';
 import { maskPhonesInText, redactUrl, redaction } from './redaction';
 
@@ -75,7 +82,47 @@ export function httpLoggerOptions(logger: RootLogger): HttpLoggerOptions {
   };
 }
 
-/** One log line per request, with its request id; mounted before the body parsers. */
+/**
+ * One log line per request, with its request id; mounted before the body parsers. pino-http
+ * gives every request a child logger bound to the serialized, redacted request, which costs more
+ * than the rest of the request's logging; here that child is built only once something is
+ * logged through it at a level the logger writes, so requests nothing logs about skip it.
+ */
 export function createHttpLogger(logger: RootLogger) {
-  return pinoHttp(httpLoggerOptions(logger));
+  const middleware = pinoHttp(httpLoggerOptions(logger));
+  const eagerChild = Reflect.get(middleware.logger, 'child') as unknown as ChildOf;
+  // pino-http makes each request's child with this logger's `child`; children inherit it.
+  Object.assign(middleware.logger, {
+    child(this: Logger, bindings: Bindings, options?: ChildLoggerOptions): Logger {
+      return lazyLogger(this, () => eagerChild.call(this, bindings, options));
+    },
+  });
+  return (req: IncomingMessage, res: ServerResponse, next?: () => void) => {
+    // Read now: the request may be serialized after an abort closed its socket, and Node
+    // keeps a socket's peer address once it was read.
+    void req.socket.remoteAddress;
+    middleware(req, res, next);
+  };
+}
+
+type ChildOf = (this: Logger, bindings: Bindings, options?: ChildLoggerOptions) => Logger;
+
+const LEVELS: ReadonlySet<string> = new Set(Object.keys(pino.levels.values));
+const skip = () => undefined;
+
+/** `build()`'s logger, built on first use; a call at a level `parent` does not write is skipped. */
+function lazyLogger(parent: Logger, build: () => Logger): Logger {
+  let built: Logger | undefined;
+  const logger = () => (built ??= build());
+  return new Proxy(parent, {
+    get(_, property) {
+      if (!built && typeof property === 'string' && LEVELS.has(property)) {
+        if (!parent.isLevelEnabled(property)) return skip;
+      }
+      const target = logger();
+      const value: unknown = Reflect.get(target, property);
+      return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
+    },
+    set: (_, property, value) => Reflect.set(logger(), property, value),
+  });
 }

@@ -1,13 +1,8 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Controller, Get } from '@nestjs/common';
-import {
-  HealthCheck,
-  HealthCheckService,
-  HealthIndicatorService,
-  type HealthIndicatorFunction,
-} from '@nestjs/terminus';
+import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import type { Queue } from 'bullmq';
-import { RedisConnections } from '../redis';
+import { type RedisClient, RedisConnections } from '../redis';
 
 const CHECK_TIMEOUT_MS = 1_000;
 
@@ -32,26 +27,23 @@ export class HealthController {
     return this.health.check([]);
   }
 
-  /** Redis answers and every queue can be read: the pod may take webhooks. */
+  /** Both fail-fast Redis connections answer and every queue reads: the pod may take webhooks. */
   @Get('ready')
   @HealthCheck()
   ready() {
-    const checks: HealthIndicatorFunction[] = [
-      () =>
-        this.indicators
-          .check('redis')
-          .attempt(async () => {
-            await this.redis.client.ping();
-          })
-          .withTimeout(CHECK_TIMEOUT_MS),
-      ...this.queues.map(
-        (queue) => () =>
-          this.indicators
-            .check(`queue:${queue.name}`)
-            .attempt(() => queue.getJobCounts('waiting', 'active', 'delayed', 'failed'))
-            .withTimeout(CHECK_TIMEOUT_MS),
+    const check = (key: string, attempt: () => Promise<void | Record<string, number>>) => () =>
+      this.indicators.check(key).attempt(attempt).withTimeout(CHECK_TIMEOUT_MS);
+    const ping = (client: RedisClient) => async () => {
+      await client.ping();
+    };
+    return this.health.check([
+      check('redis', ping(this.redis.client)),
+      check('redis:producer', ping(this.redis.producer)),
+      ...this.queues.map((queue) =>
+        check(`queue:${queue.name}`, () =>
+          queue.getJobCounts('waiting', 'active', 'delayed', 'failed'),
+        ),
       ),
-    ];
-    return this.health.check(checks);
+    ]);
   }
 }

@@ -5,9 +5,9 @@ import { createRedisClient, type RedisClient, type RedisRole } from './redis-opt
 const QUIT_TIMEOUT_MS = 2_000;
 
 /**
- * Owns every Redis connection of the process. `client` serves the request path and queue
- * producers and fails fast while Redis is away; `forWorker()` hands out a connection for a
- * BullMQ worker. All are closed at application shutdown, after the workers
+ * Owns every Redis connection of the process. `client` serves the request path and
+ * `producer` the BullMQ queues; both fail fast while Redis is away. `forWorker()` hands out a
+ * connection for a BullMQ worker. All are closed at application shutdown, after the workers
  * (which close in `beforeApplicationShutdown`).
  */
 @Injectable()
@@ -16,9 +16,11 @@ export class RedisConnections implements OnApplicationShutdown {
   private readonly clients = new Set<RedisClient>();
   private closing = false;
   readonly client: RedisClient;
+  readonly producer: RedisClient;
 
   constructor(private readonly config: AppConfig) {
     this.client = this.open('request', 'csb:request');
+    this.producer = this.open('producer', 'csb:producer');
   }
 
   forWorker(name: string): RedisClient {

@@ -12,21 +12,23 @@ const redisConfig = (env: Record<string, string> = {}) =>
   AppConfig.fromEnv({ ...base, ...env }).redis;
 
 describe('redisClientOptions', () => {
-  it('fails fast on the request path and waits on worker connections', () => {
-    const request = redisClientOptions(
-      redisConfig({ REDIS_COMMAND_TIMEOUT_MS: '1500' }),
-      'request',
-      'r',
-    );
-    expect(request.options).toMatchObject({
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 1,
-      commandTimeout: 1500,
+  it('fails fast on the request path and for producers, auto-pipelines requests only, waits on workers', () => {
+    const config = redisConfig({ REDIS_COMMAND_TIMEOUT_MS: '1500' });
+    const failFast = { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 1500 };
+    expect(redisClientOptions(config, 'request', 'r').options).toMatchObject({
+      ...failFast,
+      enableAutoPipelining: true,
       connectionName: 'r',
     });
-    const worker = redisClientOptions(redisConfig(), 'worker', 'w');
+    expect(redisClientOptions(config, 'producer', 'p').options).toMatchObject({
+      ...failFast,
+      enableAutoPipelining: false,
+      connectionName: 'p',
+    });
+    const worker = redisClientOptions(config, 'worker', 'w');
     expect(worker.options).toMatchObject({ enableOfflineQueue: true, maxRetriesPerRequest: null });
     expect(worker.options).not.toHaveProperty('commandTimeout');
+    expect(worker.options).not.toHaveProperty('enableAutoPipelining');
   });
 
   it('takes host, credentials, database and TLS from REDIS_URL', () => {
@@ -81,13 +83,14 @@ describe('redisClientOptions', () => {
       { host: 'n1', port: 7000 },
       { host: 'n2', port: 7001 },
     ]);
-    expect(built.options.enableOfflineQueue).toBe(false);
+    expect(built.options).toMatchObject({ enableOfflineQueue: false, enableAutoPipelining: true });
     expect(built.options.redisOptions).toMatchObject({
       password: 'pw',
       tls: {},
       maxRetriesPerRequest: 1,
     });
     expect(built.options.redisOptions).not.toHaveProperty('db');
+    expect(built.options.redisOptions).not.toHaveProperty('enableAutoPipelining');
   });
 });
 

@@ -4,16 +4,24 @@ import type { AppConfig } from '../config';
 export type RedisClient = Redis | Cluster;
 
 /**
- * `request`: used on the webhook path and by queue producers. No offline queue and one retry,
- * so a command fails at once while Redis is away and the caller can answer 503.
+ * `request`: the webhook path and the bridge's own reads and writes. No offline queue and one
+ * retry, so a command fails at once while Redis is away and the caller can answer 503; the
+ * commands of one event-loop turn go out together (auto-pipelining).
+ * `producer`: BullMQ queues, failing fast like `request`. Apart from it because ioredis copies
+ * every command defined on a connection (BullMQ defines its ~50 scripts) into each MULTI and
+ * pipeline made there, auto-pipelined batches included.
  * `worker`: for BullMQ workers, which block and must wait out an outage (maxRetriesPerRequest null).
  */
-export type RedisRole = 'request' | 'worker';
+export type RedisRole = 'request' | 'producer' | 'worker';
 
 function roleOptions(role: RedisRole, commandTimeoutMs: number): RedisOptions {
-  return role === 'request'
-    ? { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: commandTimeoutMs }
-    : { enableOfflineQueue: true, maxRetriesPerRequest: null };
+  if (role === 'worker') return { enableOfflineQueue: true, maxRetriesPerRequest: null };
+  return {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    commandTimeout: commandTimeoutMs,
+    enableAutoPipelining: role === 'request',
+  };
 }
 
 /** Credentials, database and TLS from REDIS_URL, applied to every topology. */
@@ -65,12 +73,12 @@ export function redisClientOptions(
         },
       };
     case 'cluster': {
-      // Cluster nodes have no numbered databases.
-      const { enableOfflineQueue, db, ...nodeOptions } = common;
+      // Cluster nodes have no numbered databases; the queue and pipelining are the cluster's.
+      const { enableOfflineQueue, enableAutoPipelining, db, ...nodeOptions } = common;
       return {
         kind: 'cluster',
         nodes: topology.nodes,
-        options: { enableOfflineQueue, redisOptions: nodeOptions },
+        options: { enableOfflineQueue, enableAutoPipelining, redisOptions: nodeOptions },
       };
     }
   }

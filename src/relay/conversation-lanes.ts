@@ -26,18 +26,38 @@ return 'new'
 `);
 
 /**
+ * Lua: rewrites the record KEYS[1], whose remaining time to live is `ttl` ms, as its status
+ * alone, which goes on deduplicating. Not HDEL: a hash that outgrew Redis' compact encoding
+ * (a long payload) keeps the large one after its fields are deleted.
+ */
+const KEEP_STATUS_ONLY = `
+local function keepStatusOnly(status, ttl)
+  redis.call('DEL', KEYS[1])
+  redis.call('HSET', KEYS[1], 's', status)
+  if ttl > 0 then redis.call('PEXPIRE', KEYS[1], ttl) end
+end
+`;
+
+/**
  * Settle a message: take it out of its lane, record the outcome and answer the lane's head.
  * A failed message keeps its payload and progress for an operator's retry until the record
- * expires; any other drops them (the status alone keeps deduplicating). An expired record
- * is not brought back.
+ * expires; any other keeps its status alone. An expired record is not brought back.
  */
-const SETTLE = new RedisScript(`
+const SETTLE = new RedisScript(`${KEEP_STATUS_ONLY}
 redis.call('ZREM', KEYS[2], ARGV[1])
-if redis.call('EXISTS', KEYS[1]) == 1 then
-  redis.call('HSET', KEYS[1], 's', ARGV[2])
-  if ARGV[2] ~= 'failed' then redis.call('HDEL', KEYS[1], 'm', 'p') end
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl ~= -2 then
+  if ARGV[2] == 'failed' then redis.call('HSET', KEYS[1], 's', 'failed')
+  else keepStatusOnly(ARGV[2], ttl) end
 end
 return redis.call('ZRANGE', KEYS[2], 0, 0)[1]
+`);
+
+/** The message's status, payload, acceptance time and progress, then its lane's head. */
+const READ = new RedisScript(`
+local read = redis.call('HMGET', KEYS[1], 's', 'm', 'a', 'p')
+read[5] = redis.call('ZRANGE', KEYS[2], 0, 0)[1]
+return read
 `);
 
 /**
@@ -56,13 +76,12 @@ return 'pending'
 
 /**
  * Give up on a message that was not delivered: status 'discarded' (a redelivery by the
- * provider stays a duplicate), payload dropped, out of its lane.
+ * provider stays a duplicate) and nothing else kept, out of its lane.
  */
-const DISCARD = new RedisScript(`
+const DISCARD = new RedisScript(`${KEEP_STATUS_ONLY}
 local status = redis.call('HGET', KEYS[1], 's')
 if status ~= 'failed' and status ~= 'pending' then return status or 'gone' end
-redis.call('HSET', KEYS[1], 's', 'discarded')
-redis.call('HDEL', KEYS[1], 'm', 'p')
+keepStatusOnly('discarded', redis.call('PTTL', KEYS[1]))
 redis.call('ZREM', KEYS[2], ARGV[1])
 return 'discarded'
 `);
@@ -78,13 +97,22 @@ export interface LaneMessage<T> {
   partsDone: number;
 }
 
+/** A message's record and its lane's head, read together. */
+export interface LaneView<T> {
+  status?: MessageStatus;
+  /** Undefined once settled (unless failed) or expired. */
+  message?: LaneMessage<T>;
+  head: string | null;
+}
+
 /**
  * Per-conversation order, for one direction (`in`: customer → Connect, `out`: Connect →
  * customer). Each conversation has a lane: the ids of its pending messages, in arrival order or
  * by a score the caller gives (`{p}:relay:<direction>-lane:<conversation>`); each message its
- * record (`{p}:relay:<direction>:<message>`: status, conversation, payload, progress). Only the
- * head of a lane is delivered; the others wait their turn, so a message retried with backoff
- * keeps every later message of its conversation behind it while other conversations go on.
+ * record (`{p}:relay:<direction>:<message>`: status, conversation, payload, progress; the status
+ * alone once delivered or discarded). Only the head of a lane is delivered; the others wait their
+ * turn, so a message retried with backoff keeps every later message of its conversation behind it
+ * while other conversations go on.
  */
 export class ConversationLanes<T> {
   private patient?: RedisClient;
@@ -120,9 +148,18 @@ export class ConversationLanes<T> {
     return head ?? null;
   }
 
-  async status(messageId: string): Promise<MessageStatus | undefined> {
-    const status = await this.connections.client.hget(this.messageKey(messageId), 's');
-    return (status ?? undefined) as MessageStatus | undefined;
+  /** The message's status and record and its lane's head, in one round trip. */
+  async read(conversationId: string, messageId: string): Promise<LaneView<T>> {
+    const [status, payload, acceptedAt, partsDone, head] = (await READ.run(
+      this.connections.client,
+      [this.messageKey(messageId), this.laneKey(conversationId)],
+      [],
+    )) as (string | null | undefined)[];
+    return {
+      status: (status ?? undefined) as MessageStatus | undefined,
+      message: laneMessage<T>(payload, acceptedAt, partsDone),
+      head: head ?? null,
+    };
   }
 
   /** The ids among `messageIds` the relay has no record of. */
@@ -145,12 +182,7 @@ export class ConversationLanes<T> {
       'a',
       'p',
     );
-    if (!payload) return undefined;
-    return {
-      payload: JSON.parse(payload) as T,
-      acceptedAt: Number(acceptedAt ?? 0),
-      partsDone: Number(partsDone ?? 0),
-    };
+    return laneMessage<T>(payload, acceptedAt, partsDone);
   }
 
   /**
@@ -201,4 +233,17 @@ export class ConversationLanes<T> {
   private laneKey(conversationId: string): string {
     return this.keys.key('relay', `${this.direction}-lane`, conversationId);
   }
+}
+
+function laneMessage<T>(
+  payload: string | null | undefined,
+  acceptedAt: string | null | undefined,
+  partsDone: string | null | undefined,
+): LaneMessage<T> | undefined {
+  if (!payload) return undefined;
+  return {
+    payload: JSON.parse(payload) as T,
+    acceptedAt: Number(acceptedAt ?? 0),
+    partsDone: Number(partsDone ?? 0),
+  };
 }

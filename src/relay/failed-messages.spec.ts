@@ -67,10 +67,12 @@ const jobOptions = (messageId: string) => ({
 
 const CONVERSATION = 'conversation-1';
 
-/** The request connection has no offline queue: commands before it is ready fail. */
+/** The request and producer connections have no offline queue: commands before ready fail. */
 async function connected(config: AppConfig): Promise<RedisConnections> {
   const connections = new RedisConnections(config);
-  if (connections.client.status !== 'ready') await once(connections.client, 'ready');
+  for (const client of [connections.client, connections.producer]) {
+    if (client.status !== 'ready') await once(client, 'ready');
+  }
   return connections;
 }
 
@@ -116,7 +118,10 @@ describe('FailedMessages', () => {
     connections = await connected(config);
     keys = new RedisKeys(config);
     lanes = new InboundLanes(connections, keys);
-    queue = new Queue<LaneJob>('inbound', { connection: connections.client, prefix: keys.prefix });
+    queue = new Queue<LaneJob>('inbound', {
+      connection: connections.producer,
+      prefix: keys.prefix,
+    });
     worker = new RecordingWorker(connections, keys, lanes, queue);
     worker.onModuleInit();
     const unused = {} as Queue<LaneJob>;
@@ -137,6 +142,7 @@ describe('FailedMessages', () => {
       { messageId: id, conversationId: CONVERSATION },
       payload(id),
     );
+  const statusOf = async (id: string) => (await lanes.read(CONVERSATION, id)).status;
   const stateOf = (id: string) => queue.getJobState(id);
   const failedFor = (id: string) =>
     eventually(`${id} failed`, async () => (await stateOf(id)) === 'failed', 10_000);
@@ -153,7 +159,7 @@ describe('FailedMessages', () => {
     await send('m2');
     await failedFor('m1');
     await deliveredAll(['m2']);
-    expect(await lanes.status('m1')).toBe('failed');
+    expect(await statusOf('m1')).toBe('failed');
     expect((await lanes.message('m1'))?.payload).toEqual(payload('m1'));
 
     const listed = await failed.list('inbound', 0, 10);
@@ -175,7 +181,7 @@ describe('FailedMessages', () => {
     await send('m3');
     await deliveredAll(['m3']);
     expect(worker.delivered).toEqual(['m2', 'm1', 'm3']);
-    expect(await lanes.status('m1')).toBe('delivered');
+    expect(await statusOf('m1')).toBe('delivered');
     expect(await lanes.message('m1')).toBeUndefined();
     expect(await lanes.head(CONVERSATION)).toBeNull();
     expect(await failed.retry('inbound', 'm1')).toBe('no-such-job');
@@ -218,7 +224,7 @@ describe('FailedMessages', () => {
 
     expect(await failed.discard('inbound', 'm1')).toBe('discarded');
     expect(await queue.getJob('m1')).toBeUndefined();
-    expect(await lanes.status('m1')).toBe('discarded');
+    expect(await statusOf('m1')).toBe('discarded');
     expect(await lanes.message('m1')).toBeUndefined();
     expect(await send('m1')).toBe('discarded');
     expect((await failed.list('inbound', 0, 10)).total).toBe(0);
@@ -235,7 +241,7 @@ describe('FailedMessages', () => {
     await send('m1');
     expect(await failed.retry('inbound', 'm1')).toBe('not-failed');
     expect(await failed.discard('inbound', 'm1')).toBe('not-failed');
-    expect(await lanes.status('m1')).toBe('pending');
+    expect(await statusOf('m1')).toBe('pending');
     await queue.resume();
     await deliveredAll(['m1']);
 
@@ -249,7 +255,7 @@ describe('FailedMessages', () => {
   });
 });
 
-describe('ConversationLanes.requeue', () => {
+describe('ConversationLanes', () => {
   let redis: RedisServer;
   let connections: RedisConnections;
   let lanes: OutboundLanes;
@@ -282,6 +288,47 @@ describe('ConversationLanes.requeue', () => {
   });
   const lane = (conversationId: string) =>
     connections.client.zrange(`{csb}:relay:out-lane:${conversationId}`, 0, -1);
+  const record = (itemId: string) => connections.client.hgetall(`{csb}:relay:out:${itemId}`);
+
+  it('reads a message, its status and its lane head together', async () => {
+    await lanes.accept('r1', 'out-r', item('r1'), 1_000);
+    await lanes.accept('r2', 'out-r', item('r2'), 2_000);
+    expect(await lanes.read('out-r', 'r2')).toEqual({
+      status: 'pending',
+      message: { payload: item('r2'), acceptedAt: expect.any(Number), partsDone: 0 },
+      head: 'r1',
+    });
+    await lanes.settle('out-r', 'r1', 'delivered');
+    expect(await lanes.read('out-r', 'r1')).toEqual({ status: 'delivered', head: 'r2' });
+    await lanes.settle('out-r', 'r2', 'delivered');
+    expect(await lanes.read('out-r', 'never-seen')).toEqual({ head: null });
+  });
+
+  it('keeps only the status of a delivered or discarded item, which still makes it a duplicate', async () => {
+    // A payload past hash-max-listpack-value turns the record into a full hash table.
+    const long = (itemId: string) => ({ ...item(itemId), text: 'x'.repeat(200) });
+    const key = (itemId: string) => `{csb}:relay:out:${itemId}`;
+    const compact = async (itemId: string) => {
+      expect(await connections.client.object('ENCODING', key(itemId))).toBe('listpack');
+      expect(await connections.client.ttl(key(itemId))).toBeGreaterThan(7 * 24 * 3600 - 60);
+    };
+
+    await lanes.accept('g', 'out-4', long('g'), 1_000);
+    expect(await connections.client.object('ENCODING', key('g'))).toBe('hashtable');
+    await lanes.settle('out-4', 'g', 'delivered');
+    expect(await record('g')).toEqual({ s: 'delivered' });
+    await compact('g');
+    expect(await lanes.accept('g', 'out-4', long('g'), 1_000)).toBe('delivered');
+
+    await lanes.accept('h', 'out-4', long('h'), 2_000);
+    await lanes.settle('out-4', 'h', 'failed');
+    expect(Object.keys(await record('h')).sort()).toEqual(['a', 'c', 'm', 's']);
+    expect(await lanes.discard('out-4', 'h')).toBe('discarded');
+    expect(await record('h')).toEqual({ s: 'discarded' });
+    await compact('h');
+    expect(await lanes.accept('h', 'out-4', long('h'), 2_000)).toBe('discarded');
+    expect(await lane('out-4')).toEqual([]);
+  });
 
   it('puts an AbsoluteTime-ordered item back after the last one in its lane, whatever its time', async () => {
     for (const [id, at] of [

@@ -95,8 +95,7 @@ export abstract class LaneWorker<T> implements OnModuleInit, BeforeApplicationSh
 
   private async process(job: Job<LaneJob>, token: string): Promise<string> {
     const { messageId, conversationId } = job.data;
-    const status = await this.lanes.status(messageId);
-    const head = await this.lanes.head(conversationId);
+    const { status, message, head } = await this.lanes.read(conversationId, messageId);
     if (status !== 'pending') {
       // Settled before (a duplicate job) or its record expired: it must not hold the lane.
       if (head === messageId) await this.settle(job.data, status ?? 'failed');
@@ -104,7 +103,6 @@ export abstract class LaneWorker<T> implements OnModuleInit, BeforeApplicationSh
     }
     // An empty lane with the message still pending means the lane was lost: deliver it anyway.
     if (head !== null && head !== messageId) await this.waitForTurn(job, token, head);
-    const message = await this.lanes.message(messageId);
     if (!message) return 'already settled';
     const readyAt = message.acceptedAt + this.options.holdMs;
     if (readyAt > Date.now() + HANDOVER_MS) {
@@ -143,8 +141,8 @@ export abstract class LaneWorker<T> implements OnModuleInit, BeforeApplicationSh
   /** A job that ended in the failed set while its message is still pending: settle it. */
   private async settleIfFailedForGood(job: Job<LaneJob>): Promise<void> {
     if ((await job.getState()) !== 'failed') return;
-    if ((await this.lanes.status(job.data.messageId)) !== 'pending') return;
-    const message = await this.lanes.message(job.data.messageId);
+    const { status, message } = await this.lanes.read(job.data.conversationId, job.data.messageId);
+    if (status !== 'pending') return;
     await this.settle(job.data, 'failed');
     await this.recordFailure(job.data, message?.payload, job.failedReason);
   }

@@ -20,7 +20,7 @@ export class QueueErrorLog implements OnModuleInit {
   onModuleInit(): void {
     for (const queue of [this.inbound, this.outbound]) {
       queue.on('error', (error: Error) => {
-        if (this.connections.client.status !== 'ready') return;
+        if (this.connections.producer.status !== 'ready') return;
         this.logger.warn({ queue: queue.name, reason: error.message }, 'queue error');
       });
     }

@@ -16,17 +16,19 @@ import { QUEUES } from './queues';
 import { RelayMetrics } from './relay-metrics';
 
 /**
- * BullMQ registered once: producers share the fail-fast request connection (an enqueue while
+ * BullMQ registered once: queues share the fail-fast producer connection (an enqueue while
  * Redis is away rejects at once, so the webhook answers 503); workers take their own
- * connection from `RedisConnections.forWorker`.
+ * connection from `RedisConnections.forWorker`. Nothing in the service reads the queues' event
+ * streams, so each keeps about 1000 events rather than BullMQ's 10 000.
  */
 @Module({
   imports: [
     BullModule.forRootAsync({
       inject: [RedisConnections, RedisKeys],
       useFactory: (connections: RedisConnections, keys: RedisKeys) => ({
-        connection: connections.client,
+        connection: connections.producer,
         prefix: keys.prefix,
+        streams: { events: { maxLen: 1000 } },
       }),
     }),
     BullModule.registerQueue(...QUEUES.map((name) => ({ name }))),
