@@ -21,8 +21,10 @@ const levelOf = (url: string, statusCode: number, error?: Error) => {
 };
 
 describe('the request log level', () => {
-  it('logs server faults as errors, refusals as warnings, the rest as info', () => {
-    expect(levelOf('/webhooks/generic/app', 503)).toBe('error');
+  it('logs server faults as errors, refusals and 503s (come back later) as warnings, the rest as info', () => {
+    expect(levelOf('/webhooks/generic/app', 500)).toBe('error');
+    expect(levelOf('/connect/stream', 502)).toBe('error');
+    expect(levelOf('/webhooks/generic/app', 503)).toBe('warn');
     expect(levelOf('/webhooks/generic/app', 200, new Error('boom'))).toBe('error');
     expect(levelOf('/webhooks/generic/app', 401)).toBe('warn');
     expect(levelOf('/webhooks/generic/app', 200)).toBe('info');

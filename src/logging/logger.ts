@@ -62,8 +62,11 @@ export function httpLoggerOptions(logger: RootLogger): HttpLoggerOptions {
     genReqId: requestId,
     customLogLevel: (req, res, error) => {
       const probe = QUIET_PATHS.test(req.url ?? '');
-      // A probe's 503 is its answer (not ready yet, Redis away), not a fault of the server.
-      if (error || res.statusCode >= 500) return probe ? 'warn' : 'error';
+      if (error) return 'error';
+      // A 503 is the service's own answer (a probe not ready yet; Redis away, so the sender
+      // retries), not a fault: the outage itself is logged once, by the lost connection.
+      if (res.statusCode === 503) return 'warn';
+      if (res.statusCode >= 500) return 'error';
       if (res.statusCode >= 400) return 'warn';
       return probe ? 'debug' : 'info';
     },
