@@ -49,6 +49,8 @@ interface Options {
   repeats: number;
   cpuProf: boolean;
   logLevel: string;
+  /** Settings passed on to every bridge process, over the harness' own. */
+  bridgeEnv: Record<string, string>;
   timeoutMs: number;
 }
 
@@ -64,6 +66,7 @@ function options(): Options {
       repeats: { type: 'string', default: '3' },
       'cpu-prof': { type: 'boolean', default: false },
       'log-level': { type: 'string', default: 'warn' },
+      'bridge-env': { type: 'string', multiple: true, default: [] },
       'timeout-seconds': { type: 'string', default: '180' },
     },
   });
@@ -90,6 +93,13 @@ function options(): Options {
     repeats: int('repeats', values.repeats, 1),
     cpuProf: values['cpu-prof'],
     logLevel: values['log-level'],
+    bridgeEnv: Object.fromEntries(
+      values['bridge-env'].map((setting) => {
+        const match = /^([A-Z][A-Z0-9_]*)=(.*)$/s.exec(setting);
+        if (!match) throw new Error(`--bridge-env takes NAME=value, not ${setting}`);
+        return [match[1], match[2]];
+      }),
+    ),
     timeoutMs: int('timeout-seconds', values['timeout-seconds'], 1) * 1000,
   };
 }
@@ -263,6 +273,7 @@ async function start(opts: Options): Promise<World> {
         GENERIC_WEBHOOK_SECRET: SANDBOX_CREDENTIALS.genericWebhookSecret,
         GENERIC_CALLBACK_URL: genericApp.callbackUrl,
         TOKEN_ENCRYPTION_KEY: tokenKey,
+        ...opts.bridgeEnv,
       }),
     ),
   );
@@ -926,7 +937,12 @@ function renderMarkdown(r: Result): string {
   return [
     `Run ${r.startedAt}: ${m.cores} cores (${m.cpuModel}), Node ${m.node}, Redis ${m.redis}, Linux ${m.kernel}.`,
     `${o.conversations} conversations × ${o.messages} messages, ${o.channel} channel, ${o.processes} bridge process(es), ` +
-      `${o.repeats} runs per throughput measure (median), latency at ${o.rate} msg/s offered, ${o.repeats} runs (the run with the median inbound p99 is quoted).`,
+      `${o.repeats} runs per throughput measure (median), latency at ${o.rate} msg/s offered, ${o.repeats} runs (the run with the median inbound p99 is quoted)` +
+      (Object.keys(o.bridgeEnv).length
+        ? `; bridge settings ${Object.entries(o.bridgeEnv)
+            .map(([name, value]) => `${name}=${value}`)
+            .join(' ')}.`
+        : '.'),
     '',
     '| measure | value | runs / detail | CPU (cores) in the median run |',
     '| --- | --- | --- | --- |',
