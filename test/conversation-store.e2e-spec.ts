@@ -476,6 +476,29 @@ describe('ConversationStore on Redis', () => {
       expect((await store.findByContactId(first.initialContactId))?.id).toBe(id);
     });
 
+    it('remembers a contact that ended before its chat-ended item, through the next contact, until the item arrives', async () => {
+      const { id, key, details: first } = await saveNew(store);
+      await store.markEnded(id, { graceSeconds: 300, endItemPending: true });
+      expect(await store.get(id)).toMatchObject({ state: 'ended', endItemPending: true });
+      await store.saveContact(id, key, contact());
+      expect(await getActive(store, id)).toMatchObject({
+        lastEndedInitialContactId: first.initialContactId,
+        endItemPending: true,
+      });
+
+      await store.endItemArrived(id, 'another-contact');
+      expect((await store.get(id))?.endItemPending).toBe(true);
+      await store.endItemArrived(id, first.initialContactId);
+      expect(await store.get(id)).not.toHaveProperty('endItemPending');
+
+      // A contact ended by its own item leaves nothing pending.
+      const again = await saveNew(store);
+      await store.markEnded(again.id, { graceSeconds: 300, endItemPending: true });
+      await store.saveContact(again.id, again.key, contact());
+      await store.markEnded(again.id, { graceSeconds: 300 });
+      expect(await store.get(again.id)).not.toHaveProperty('endItemPending');
+    });
+
     it('keeps a replaced live contact indexed for a while only', async () => {
       const { id, key, details: first } = await saveNew(store);
       await store.saveContact(id, key, contact(), { supersededGraceSeconds: 60 });

@@ -325,6 +325,37 @@ describe('Connect → customer through SNS and the generic channel', () => {
     expect(contactsOf(customer)).toHaveLength(2);
   });
 
+  it("holds a new contact's items for the old contact's last items and ended notice SNS delivers late", async () => {
+    const customer = newCustomer();
+    const first = await chatWithSam(customer, 'late-end-1');
+    // The agent's last message and the end never reach the bridge in time.
+    emulator.faults.configure({ seed: 5, operations: {}, sns: { dropRate: 1, duplicateRate: 0 } });
+    emulator.center.agentMessage(first, { content: 'Last words of the first chat' });
+    emulator.center.endChat(first);
+    emulator.faults.configure({ seed: 5, operations: {}, sns: { dropRate: 0, duplicateRate: 0 } });
+
+    // Connect refuses the old participant, so the customer's message starts a new contact.
+    const second = await customerWrites(customer, 'late-end-2', 'Are you still there?');
+    expect(second).not.toBe(first);
+    emulator.center.agentJoin(second, 'Sam');
+    // Time enough for the new join notice to go out, were it not held.
+    await settled();
+    expect(await redis.hget(conversationKey(customer), 'ep')).toBe('1');
+    expect(textsOf(customer)).toEqual([JOINED]);
+
+    // SNS delivers the old contact's items at last: they go first, then the held notice.
+    for (const item of contactsOf(customer)[0].transcript.slice(-2).reverse()) {
+      emulator.center.restream(first, item.Id);
+    }
+    await waitForTexts(customer, [
+      JOINED,
+      'Last words of the first chat',
+      'The chat has ended.',
+      JOINED,
+    ]);
+    expect(await redis.hget(conversationKey(customer), 'ep')).toBeNull();
+  });
+
   it('sends an agent file by URL', async () => {
     const customer = newCustomer();
     const contactId = await chatWithSam(customer, 'file-1');

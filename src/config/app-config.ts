@@ -58,6 +58,8 @@ export class AppConfig {
      * delivered yet, and send those first.
      */
     transcriptCheck: boolean;
+    /** How long a new contact's items wait for the late chat-ended item of the one before. */
+    endedContactWaitMs: number;
     /** A worker's lock on the job it runs; a dead process's jobs are taken up after 1–2× this. */
     jobLockMs: number;
   };
@@ -122,6 +124,7 @@ export class AppConfig {
       outboundAttempts: env.OUTBOUND_ATTEMPTS,
       outboundOrderWindowMs: env.OUTBOUND_ORDER_WINDOW_MS,
       transcriptCheck: env.OUTBOUND_TRANSCRIPT_CHECK,
+      endedContactWaitMs: env.OUTBOUND_ENDED_CONTACT_WAIT_MS,
       jobLockMs: env.JOB_LOCK_SECONDS * 1_000,
     };
     this.notices = {

@@ -19,6 +19,7 @@ export const RECORD = {
   connectionExpiresAt: 'cx',
   lastEndedInitialContactId: 'li',
   endedAt: 'ea',
+  endItemPending: 'ep',
   createdAt: 'ca',
   updatedAt: 'ua',
 } as const;
@@ -82,6 +83,7 @@ export function readConversation(
     participantId: text('participantId'),
     ...(lastEndedInitialContactId !== undefined && { lastEndedInitialContactId }),
     ...(record[RECORD.endedAt] !== undefined && { endedAt: epochMs('endedAt') }),
+    ...(record[RECORD.endItemPending] === '1' && { endItemPending: true as const }),
     createdAt: epochMs('createdAt'),
     updatedAt: epochMs('updatedAt'),
   };

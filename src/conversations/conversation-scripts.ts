@@ -102,7 +102,7 @@ return ${APPLIED}
 /**
  * KEYS: record, credentials, the previous version's tokens hash, by-credential-expiry,
  * by-activity, then one by-contact key per `expected`.
- * ARGV[1]: { id, now, graceSeconds, expected }
+ * ARGV[1]: { id, now, graceSeconds, expected, initialContactId?, endItemPending? }
  */
 export const MARK_ENDED = new RedisScript(`${CHAIN_MATCHES}
 local a = cjson.decode(ARGV[1])
@@ -113,6 +113,8 @@ if not chainMatches(KEYS[1], a.expected) then return ${STALE_READ} end
 redis.call('HSET', KEYS[1], '${R.state}', 'ended', '${R.endedAt}', a.now,
   '${R.lastEndedInitialContactId}', initialContactId, '${R.updatedAt}', a.now)
 redis.call('HDEL', KEYS[1], '${R.connectionExpiresAt}')
+if a.endItemPending then redis.call('HSET', KEYS[1], '${R.endItemPending}', '1')
+else redis.call('HDEL', KEYS[1], '${R.endItemPending}') end
 for i, contactId in ipairs(a.expected) do
   local key = KEYS[5 + i]
   if redis.call('GET', key) == a.id then redis.call('EXPIRE', key, a.graceSeconds) end
@@ -121,6 +123,13 @@ end
 redis.call('DEL', KEYS[2], KEYS[3])
 redis.call('ZREM', KEYS[4], a.id)
 redis.call('ZREM', KEYS[5], a.id)
+return ${APPLIED}
+`);
+
+/** KEYS: record. ARGV: InitialContactId. Its chat-ended item has arrived: nothing is pending. */
+export const END_ITEM_ARRIVED = new RedisScript(`
+if redis.call('HGET', KEYS[1], '${R.lastEndedInitialContactId}') ~= ARGV[1] then return ${SKIPPED} end
+redis.call('HDEL', KEYS[1], '${R.endItemPending}')
 return ${APPLIED}
 `);
 

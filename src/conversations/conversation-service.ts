@@ -342,7 +342,14 @@ export class ConversationService {
    * live or another contact has started since (an old contact's end must not end a new one).
    */
   async endContact(conversationId: string, initialContactId: string): Promise<boolean> {
-    return this.closeContact(conversationId, initialContactId, initialContactId, 'the chat ended');
+    const ended = await this.closeContact(
+      conversationId,
+      initialContactId,
+      initialContactId,
+      'the chat ended',
+    );
+    if (!ended) await this.store.endItemArrived(conversationId, initialContactId);
+    return ended;
   }
 
   /** Ends the live contact on an operator's request (see `disconnectContact`). */
@@ -497,6 +504,8 @@ export class ConversationService {
     const ended = await this.store.markEnded(conversationId, {
       graceSeconds: this.config.chat.endedGraceSeconds,
       initialContactId,
+      // Connect ended it without the bridge seeing its chat-ended item: the item comes late.
+      endItemPending: reason === PARTICIPANT_REFUSED,
     });
     if (ended) {
       await this.trace.append(conversationId, { event: 'contact-ended', contactId, reason });

@@ -26,6 +26,7 @@ import {
   ADD_CONTACT_ID,
   APPLIED,
   DROP_STALE_INDEX_ENTRY,
+  END_ITEM_ARRIVED,
   MARK_ENDED,
   SAVE_CONTACT,
   STALE_READ,
@@ -326,7 +327,7 @@ export class ConversationStore {
    */
   async markEnded(
     id: string,
-    options: { graceSeconds: number; initialContactId?: string },
+    options: { graceSeconds: number; initialContactId?: string; endItemPending?: boolean },
   ): Promise<boolean> {
     requirePositiveInteger(options.graceSeconds, 'graceSeconds');
     const result = await this.retryOnStaleRead('markEnded', id, async () => {
@@ -351,11 +352,19 @@ export class ConversationStore {
             graceSeconds: String(options.graceSeconds),
             expected,
             ...(options.initialContactId ? { initialContactId: options.initialContactId } : {}),
+            ...(options.endItemPending ? { endItemPending: true } : {}),
           }),
         ],
       );
     });
     return result === APPLIED;
+  }
+
+  /** The chat-ended item of the contact that ended last has arrived (see `endItemPending`). */
+  async endItemArrived(id: string, initialContactId: string): Promise<void> {
+    await this.call('endItemArrived', id, () =>
+      END_ITEM_ARRIVED.run(this.redis, [this.keys.record(id)], [initialContactId]),
+    );
   }
 
   /** How many conversations have a live contact (each has an entry in the expiry index). */

@@ -22,6 +22,11 @@ interface ConversationBase extends ConversationKey {
   lastEndedInitialContactId?: string;
   /** When lastEndedInitialContactId ended (epoch ms). */
   endedAt?: number;
+  /**
+   * lastEndedInitialContactId was found over (Connect refused its participant) before its
+   * chat-ended item arrived: that item is still to come, with what preceded it.
+   */
+  endItemPending?: true;
   createdAt: number;
   updatedAt: number;
 }

@@ -9,7 +9,7 @@ import {
 } from 'bullmq';
 import { RedisConnections, RedisKeys } from '../redis';
 import type { ConversationLanes, LaneMessage, MessageStatus } from './conversation-lanes';
-import { TurnTakenError } from './outbound-order';
+import { HeldError, TurnTakenError } from './outbound-order';
 
 /** A job of a lane queue: which message, of which conversation. */
 export interface LaneJob {
@@ -116,6 +116,11 @@ export abstract class LaneWorker<T> implements OnModuleInit, BeforeApplicationSh
     } catch (error) {
       if (error instanceof TurnTakenError) {
         await this.waitForTurn(job, token, (await this.lanes.head(conversationId)) ?? messageId);
+      }
+      if (error instanceof HeldError) {
+        // Woken when the head before it settles; the periodic look covers a wake it missed.
+        await job.moveToDelayed(Math.min(error.until, Date.now() + TURN_CHECK_MS), token);
+        throw new DelayedError();
       }
       const reason = error instanceof Error ? error.message : String(error);
       const permanent = this.isPermanent(error);

@@ -33,6 +33,20 @@ export class OutboundOrder {
   }
 }
 
+/**
+ * The message waits, at the head of its lane, until `until` (epoch ms) or until the lane wakes
+ * it: something it must follow is expected but has not arrived.
+ */
+export class HeldError extends Error {
+  constructor(
+    readonly until: number,
+    reason: string,
+  ) {
+    super(reason);
+    this.name = 'HeldError';
+  }
+}
+
 /** The message being delivered is no longer at the head of its lane: it waits its turn again. */
 export class TurnTakenError extends Error {
   constructor() {

@@ -15,7 +15,7 @@ import type { LaneMessage } from './conversation-lanes';
 import type { LaneJob } from './lane-worker';
 import type { OutboundItem } from './outbound-item';
 import type { OutboundLanes } from './outbound-lanes';
-import { type ContactItem, OutboundOrder, TurnTakenError } from './outbound-order';
+import { type ContactItem, HeldError, OutboundOrder, TurnTakenError } from './outbound-order';
 import { OutboundWorker } from './outbound-worker';
 
 const env = {
@@ -141,6 +141,48 @@ describe('OutboundWorker', () => {
     await unchecked.deliver(text('sent without looking back'));
     expect(unchecked.asked).toEqual([]);
     expect(unchecked.sent.map((m) => m.text)).toEqual(['sent without looking back']);
+  });
+
+  it("holds the live contact's items while the chat-ended item of the contact before is awaited", async () => {
+    const endedAt = Date.now();
+    const awaiting = {
+      ...conversation,
+      initialContactId: 'contact-2',
+      contactId: 'contact-2',
+      contactIds: ['contact-2'],
+      lastEndedInitialContactId: 'contact-1',
+      endedAt,
+      endItemPending: true,
+    } as Conversation;
+    const ofContact = (contactId: string): OutboundItem => ({ ...text('hello'), contactId });
+
+    const held = setUp({ conversation: awaiting });
+    const error = await held.deliver(ofContact('contact-2')).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(HeldError);
+    expect((error as HeldError).until).toBe(endedAt + 30_000);
+    await expect(
+      held.deliver({
+        kind: 'end',
+        itemId: 'e-2',
+        initialContactId: 'contact-2',
+        contactId: 'contact-2',
+      }),
+    ).rejects.toBeInstanceOf(HeldError);
+    expect(held.sent).toEqual([]);
+    expect(held.endContact).not.toHaveBeenCalled();
+
+    // The old contact's own late items go; so does everything once the wait is over or off.
+    await held.deliver(ofContact('contact-1'));
+    const waited = setUp({ conversation: { ...awaiting, endedAt: endedAt - 30_001 } });
+    await waited.deliver(ofContact('contact-2'));
+    const off = setUp({
+      conversation: awaiting,
+      config: AppConfig.fromEnv({ ...env, OUTBOUND_ENDED_CONTACT_WAIT_MS: '0' }),
+    });
+    await off.deliver(ofContact('contact-2'));
+    const arrived = setUp({ conversation: { ...awaiting, endItemPending: undefined } });
+    await arrived.deliver(ofContact('contact-2'));
+    expect([held, waited, off, arrived].map(({ sent }) => sent.length)).toEqual([1, 1, 1, 1]);
   });
 
   it('reduces markdown to plain text for a channel without markdown, and keeps it for one with', async () => {

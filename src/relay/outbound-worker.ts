@@ -21,7 +21,7 @@ import { type LaneJob, LaneWorker } from './lane-worker';
 import type { AgentAttachment, OutboundItem } from './outbound-item';
 import { outboundJobOptions } from './outbound-intake';
 import { OutboundLanes } from './outbound-lanes';
-import { OutboundOrder, TurnTakenError } from './outbound-order';
+import { HeldError, OutboundOrder, TurnTakenError } from './outbound-order';
 import { markdownToPlainText } from './plain-text';
 import { RelayMetrics } from './relay-metrics';
 
@@ -69,6 +69,10 @@ export class OutboundWorker extends LaneWorker<OutboundItem> {
     const item = message.payload;
     const conversation = await this.conversations.readConversation(job.conversationId);
     if (!conversation) throw new UndeliverableError('the conversation no longer exists');
+    const heldUntil = this.endedContactWait(conversation, item);
+    if (heldUntil > Date.now()) {
+      throw new HeldError(heldUntil, "waiting for the previous contact's chat-ended item");
+    }
     if (item.kind === 'end') {
       await this.conversations.endContact(conversation.id, item.initialContactId);
       if (!item.notice) return;
@@ -93,6 +97,18 @@ export class OutboundWorker extends LaneWorker<OutboundItem> {
       });
     }
     this.metrics.delivered('outbound', conversation.channel, message.acceptedAt);
+  }
+
+  /**
+   * Until when an item of the live contact waits because the contact before it was found over
+   * (Connect refused its participant) while its chat-ended item had not arrived: SNS delivers
+   * it, and the old contact's last items, late; the customer should get them first. Their turn
+   * comes first once they arrive (earlier AbsoluteTime), and the end's item clears the wait.
+   */
+  private endedContactWait(conversation: Conversation, item: OutboundItem): number {
+    if (conversation.state !== 'active' || !conversation.endItemPending) return 0;
+    if (!item.contactId || !conversation.contactIds.includes(item.contactId)) return 0;
+    return (conversation.endedAt ?? 0) + this.config.relay.endedContactWaitMs;
   }
 
   isPermanent(error: unknown): boolean {

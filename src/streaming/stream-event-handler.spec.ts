@@ -389,6 +389,45 @@ describe('StreamEventHandler', () => {
     expect(outbound.accept).not.toHaveBeenCalled();
   });
 
+  it('queues the late end of the contact found over before its end arrived, while a new one is live', async () => {
+    const moved = {
+      initialContactId: 'initial-2',
+      contactId: 'initial-2',
+      contactIds: ['initial-2'],
+    };
+    const awaited = setUp({
+      env: { CHAT_ENDED_MESSAGE: 'The chat has ended.' },
+      conversation: conversation({
+        ...moved,
+        lastEndedInitialContactId: INITIAL,
+        endedAt: Date.now(),
+        endItemPending: true,
+      }),
+    });
+    await expect(awaited.handler.handle(notification(ended()))).resolves.toBe('queued');
+    expect(awaited.outbound.accept).toHaveBeenCalledWith(
+      CONVERSATION_ID,
+      expect.objectContaining({
+        kind: 'end',
+        initialContactId: INITIAL,
+        notice: 'The chat has ended.',
+      }),
+      TIME,
+    );
+
+    // The end of an older contact, or one whose end already came, stays stale.
+    for (const pending of [
+      { lastEndedInitialContactId: 'initial-0', endItemPending: true as const },
+      { lastEndedInitialContactId: INITIAL },
+    ]) {
+      const { handler, outbound } = setUp({
+        conversation: conversation({ ...moved, endedAt: Date.now(), ...pending }),
+      });
+      await expect(handler.handle(notification(ended()))).resolves.toBe('stale-contact');
+      expect(outbound.accept).not.toHaveBeenCalled();
+    }
+  });
+
   /** The flow's greeting, the first item of a contact being started. */
   const greeting = item({
     InitialContactId: 'initial-2',

@@ -106,7 +106,7 @@ export class StreamEventHandler {
     if (lookup.contactIdIndexed && isCustomerEcho(event)) return 'not-for-customer';
     const target = await this.target(event, lookup);
     if (!target) return 'not-ours';
-    const { conversationId, live } = target;
+    const { conversationId, live, endPending } = target;
     switch (event.kind) {
       case 'message':
       case 'attachment':
@@ -116,7 +116,7 @@ export class StreamEventHandler {
           ? this.notice(conversationId, event, this.config.notices.agentJoined, event.displayName)
           : 'ignored';
       case 'chat-ended':
-        if (!live) return 'stale-contact';
+        if (!live && !endPending) return 'stale-contact';
         return this.queue(conversationId, event, {
           kind: 'end',
           itemId: event.id,
@@ -132,12 +132,13 @@ export class StreamEventHandler {
   /**
    * The conversation the item belongs to, and whether it is of the live contact (whose new
    * ContactIds are indexed as they appear). A contact still being started counts as live: its
-   * first items can arrive before the conversation has recorded it.
+   * first items can arrive before the conversation has recorded it. `endPending`: the item is
+   * of the contact that ended last, whose chat-ended item the conversation still waits for.
    */
   private async target(
     event: ConnectStreamEvent,
     lookup: StreamContactLookup,
-  ): Promise<{ conversationId: string; live: boolean } | undefined> {
+  ): Promise<{ conversationId: string; live: boolean; endPending?: boolean } | undefined> {
     const id = lookup.conversationId;
     const conversation =
       id === undefined ? undefined : await this.conversations.readConversation(id);
@@ -156,7 +157,11 @@ export class StreamEventHandler {
     }
     const starting = lookup.startingConversationId;
     if (starting) return { conversationId: starting, live: true };
-    return conversation && { conversationId: conversation.id, live: false };
+    if (!conversation) return undefined;
+    const endPending =
+      conversation.endItemPending === true &&
+      conversation.lastEndedInitialContactId === event.initialContactId;
+    return { conversationId: conversation.id, live: false, endPending };
   }
 
   private async forward(conversationId: string, event: ConnectStreamEvent): Promise<StreamOutcome> {

@@ -528,6 +528,14 @@ export class ContactCenter {
     return expired;
   }
 
+  /** Streams a transcript item again: SNS delivering it late, after attempts that failed. */
+  restream(contactId: string, itemId: string): void {
+    const contact = this.findContact(contactId);
+    const item = contact.transcript.find((candidate) => candidate.Id === itemId);
+    if (!item) throw ConnectErrors.resourceNotFound(`No item ${itemId} in contact ${contactId}`);
+    for (const topicArn of contact.streaming.values()) this.options.stream(topicArn, item, contact);
+  }
+
   // ---- Inspection ----
 
   list(): Contact[] {
