@@ -1,4 +1,6 @@
 import { type JobType, Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { parseTrace } from '../src/conversations';
 import { ConnectEmulator } from '../src/sandbox/emulator';
 import { SeededRandom } from '../src/sandbox/emulator/random';
 import { eventually } from '../src/sandbox/eventually';
@@ -211,6 +213,41 @@ describe(`chaos (${profile.name} profile)`, () => {
             token: message.text ?? '',
             at: Date.parse(message.receivedAt),
           }));
+      /** What the bridge traced of the items for these customers, named by their text. */
+      const agentSideTraces = async (addresses: string[]) => {
+        const client = new Redis(redis.url);
+        const lines: string[] = [];
+        try {
+          for (const address of addresses) {
+            const items = new Map<string, string>();
+            for (const contact of emulator.center.list()) {
+              if (contact.attributes.customerAddress !== address) continue;
+              for (const item of contact.transcript) {
+                items.set(item.Id, item.Content ?? item.ContentType.split('.').slice(-2).join('.'));
+              }
+            }
+            lines.push(`trace of ${address} (ms after the load started):`);
+            for (const id of await client.hkeys(`{csb}:conv:by-customer:${address}`)) {
+              const trace = parseTrace(await client.lrange(`{csb}:conv:${id}:trace`, 0, -1));
+              for (const { at, event, connectMessageId, contactId, reason, attempt } of trace) {
+                const item = connectMessageId && (items.get(connectMessageId) ?? connectMessageId);
+                const detail = [
+                  item,
+                  contactId && `contact ${contactId.slice(0, 8)}`,
+                  attempt && `attempt ${attempt}`,
+                  reason,
+                ]
+                  .filter(Boolean)
+                  .join(', ');
+                lines.push(`  ${at - started} ${event} ${detail}`);
+              }
+            }
+          }
+        } finally {
+          client.disconnect();
+        }
+        return lines.join('\n');
+      };
       const unsettledJobs = async () => {
         let count = 0;
         for (const queue of queues) {
@@ -319,6 +356,11 @@ describe(`chaos (${profile.name} profile)`, () => {
         crashed: fleet.crashed().map((process) => process.output().slice(-2_000)),
         gaveUp: deliveries.filter((d) => d.outcome === 'gave-up').length,
       };
+      if (problems.agents.length > 0) {
+        report(
+          await agentSideTraces(problems.agents.map(({ customer }) => customers[customer].address)),
+        );
+      }
       expect(problems).toEqual({ customers: [], agents: [], overlaps: [], crashed: [], gaveUp: 0 });
       for (const counts of Object.values(jobCounts)) {
         expect(Object.values(counts).every((n) => n === 0)).toBe(true);

@@ -337,6 +337,12 @@ export class ConversationService {
     return { live, result: await call(live) };
   }
 
+  /** Whether the conversation's contact is being started: noted, but not recorded yet. */
+  async isStarting(conversationId: string, initialContactId: string): Promise<boolean> {
+    const lookup = await this.store.lookUpStreamContact(initialContactId, initialContactId);
+    return lookup.startingConversationId === conversationId;
+  }
+
   /**
    * Closes the conversation's contact when Connect says the chat ended; false when it was not
    * live or another contact has started since (an old contact's end must not end a new one).
@@ -505,7 +511,7 @@ export class ConversationService {
       graceSeconds: this.config.chat.endedGraceSeconds,
       initialContactId,
       // Connect ended it without the bridge seeing its chat-ended item: the item comes late.
-      endItemPending: reason === PARTICIPANT_REFUSED,
+      ...(reason === PARTICIPANT_REFUSED && { endItemPending: true }),
     });
     if (ended) {
       await this.trace.append(conversationId, { event: 'contact-ended', contactId, reason });

@@ -162,16 +162,16 @@ export class ConversationLanes<T> {
     };
   }
 
-  /** The ids among `messageIds` the relay has no record of. */
-  async unknown(messageIds: string[]): Promise<string[]> {
+  /** The status of each of `messageIds`; undefined for one the relay has no record of. */
+  async statuses(messageIds: string[]): Promise<(MessageStatus | undefined)[]> {
     if (messageIds.length === 0) return [];
     const pipeline = this.connections.client.pipeline();
-    for (const id of messageIds) pipeline.exists(this.messageKey(id));
+    for (const id of messageIds) pipeline.hget(this.messageKey(id), 's');
     const answers = (await pipeline.exec()) ?? [];
-    return messageIds.filter((_, index) => {
-      const [error, exists] = answers[index] ?? [];
+    return messageIds.map((_, index) => {
+      const [error, status] = answers[index] ?? [];
       if (error) throw error;
-      return exists === 0;
+      return (status ?? undefined) as MessageStatus | undefined;
     });
   }
 

@@ -3,6 +3,7 @@ import { Injectable } from '@nestjs/common';
 import type { JobsOptions, Queue } from 'bullmq';
 import { AppConfig } from '../config';
 import { ConversationTrace } from '../conversations';
+import type { MessageStatus } from './conversation-lanes';
 import { enqueueInLane } from './lane-intake';
 import type { LaneJob } from './lane-worker';
 import type { OutboundItem } from './outbound-item';
@@ -41,9 +42,10 @@ export class OutboundIntake {
   ) {}
 
   /** The stream item Ids among `itemIds` that the relay has never accepted (or forgot). */
-  async unknownItems(itemIds: string[]): Promise<string[]> {
-    const unknown = new Set(await this.lanes.unknown(itemIds.map(messageIdOf)));
-    return itemIds.filter((itemId) => unknown.has(messageIdOf(itemId)));
+  /** What the relay knows of each stream item: its status, or undefined if it never came. */
+  async itemStatuses(itemIds: string[]): Promise<Map<string, MessageStatus | undefined>> {
+    const statuses = await this.lanes.statuses(itemIds.map(messageIdOf));
+    return new Map(itemIds.map((itemId, index) => [itemId, statuses[index]]));
   }
 
   async accept(

@@ -44,6 +44,8 @@ function setUp(options: {
   conversation?: Conversation;
   /** What the transcript check finds: true when earlier items were missing and got queued. */
   missingBefore?: boolean;
+  /** Whether the conversation's contact is being started (noted, not recorded yet). */
+  starting?: boolean;
   config?: AppConfig;
 }) {
   const sent: OutboundMessage[] = [];
@@ -72,6 +74,7 @@ function setUp(options: {
     readConversation: () =>
       Promise.resolve('conversation' in options ? options.conversation : conversation),
     attachmentLink: () => Promise.resolve(options.link),
+    isStarting: () => Promise.resolve(options.starting ?? false),
     endContact,
   } as unknown as ConversationService;
   const trace = { append: () => Promise.resolve() } as unknown as ConversationTrace;
@@ -141,6 +144,16 @@ describe('OutboundWorker', () => {
     await unchecked.deliver(text('sent without looking back'));
     expect(unchecked.asked).toEqual([]);
     expect(unchecked.sent.map((m) => m.text)).toEqual(['sent without looking back']);
+  });
+
+  it('holds the items of a contact still being started, and fails those of no conversation', async () => {
+    const starting = setUp({ conversation: undefined, starting: true });
+    await expect(starting.deliver(text('welcome'))).rejects.toBeInstanceOf(HeldError);
+    const gone = setUp({ conversation: undefined });
+    const error = await gone.deliver(text('welcome')).catch((caught: unknown) => caught);
+    expect(error).not.toBeInstanceOf(HeldError);
+    expect(gone.worker.isPermanent(error)).toBe(true);
+    expect([starting.sent, gone.sent]).toEqual([[], []]);
   });
 
   it("holds the live contact's items while the chat-ended item of the contact before is awaited", async () => {

@@ -25,6 +25,9 @@ import { HeldError, OutboundOrder, TurnTakenError } from './outbound-order';
 import { markdownToPlainText } from './plain-text';
 import { RelayMetrics } from './relay-metrics';
 
+/** How soon an item of a contact still being started looks again. */
+const STARTING_RECHECK_MS = 1_000;
+
 /** An item that can never be sent (no conversation, no enabled channel). */
 class UndeliverableError extends Error {
   constructor(reason: string) {
@@ -68,7 +71,20 @@ export class OutboundWorker extends LaneWorker<OutboundItem> {
   ): Promise<void> {
     const item = message.payload;
     const conversation = await this.conversations.readConversation(job.conversationId);
-    if (!conversation) throw new UndeliverableError('the conversation no longer exists');
+    if (!conversation) {
+      // The contact's first items (the flow's greeting) can come before a start slowed by
+      // throttling, or taken over from a dead process, has recorded it.
+      if (
+        item.contactId &&
+        (await this.conversations.isStarting(job.conversationId, item.contactId))
+      ) {
+        throw new HeldError(
+          Date.now() + STARTING_RECHECK_MS,
+          'waiting for its contact to be recorded',
+        );
+      }
+      throw new UndeliverableError('the conversation no longer exists');
+    }
     const heldUntil = this.endedContactWait(conversation, item);
     if (heldUntil > Date.now()) {
       throw new HeldError(heldUntil, "waiting for the previous contact's chat-ended item");

@@ -29,7 +29,7 @@ export class TranscriptCatchUp implements MissingItemsSource, OnModuleInit {
   ) {
     this.checks = metrics.counter(
       'csb_outbound_order_checks_total',
-      'Transcript reads before an agent message goes out: in-order, caught-up (earlier items SNS had not delivered were queued first), contact-over (no live contact to read), unreadable (Connect refused the read)',
+      'Transcript reads before an agent message goes out: in-order, caught-up (earlier items SNS had not delivered were queued first), behind (an earlier item arrived meanwhile and goes first), contact-over (no live contact to read), unreadable (Connect refused the read)',
       ['outcome'],
     );
   }
@@ -53,13 +53,17 @@ export class TranscriptCatchUp implements MissingItemsSource, OnModuleInit {
     const candidates = read.items
       .map((earlier) => streamEventOfTranscript(earlier, read.initialContactId, item.contactId))
       .filter(meantForCustomer);
-    const unknown = new Set(await this.intake.unknownItems(candidates.map((event) => event.id)));
+    const statuses = await this.intake.itemStatuses(candidates.map((event) => event.id));
     let queued = false;
-    for (const event of candidates.filter((candidate) => unknown.has(candidate.id))) {
+    for (const event of candidates.filter(
+      (candidate) => statuses.get(candidate.id) === undefined,
+    )) {
       if ((await this.handler.route(event)) === 'queued') queued = true;
     }
-    this.checks.inc({ outcome: queued ? 'caught-up' : 'in-order' });
-    return queued;
+    // One SNS delivered while this item was already on its way: it is ahead in the lane now.
+    const behind = [...statuses.values()].includes('pending');
+    this.checks.inc({ outcome: queued ? 'caught-up' : behind ? 'behind' : 'in-order' });
+    return queued || behind;
   }
 }
 
