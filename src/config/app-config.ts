@@ -58,6 +58,8 @@ export class AppConfig {
      * delivered yet, and send those first.
      */
     transcriptCheck: boolean;
+    /** How long a chat-ended item waits for earlier items (at least the order window). */
+    endNoticeWindowMs: number;
     /** How long a new contact's items wait for the late chat-ended item of the one before. */
     endedContactWaitMs: number;
     /** A worker's lock on the job it runs; a dead process's jobs are taken up after 1–2× this. */
@@ -124,6 +126,7 @@ export class AppConfig {
       outboundAttempts: env.OUTBOUND_ATTEMPTS,
       outboundOrderWindowMs: env.OUTBOUND_ORDER_WINDOW_MS,
       transcriptCheck: env.OUTBOUND_TRANSCRIPT_CHECK,
+      endNoticeWindowMs: env.OUTBOUND_END_WINDOW_MS,
       endedContactWaitMs: env.OUTBOUND_ENDED_CONTACT_WAIT_MS,
       jobLockMs: env.JOB_LOCK_SECONDS * 1_000,
     };

@@ -108,6 +108,7 @@ export const configSchema = z.object({
   OUTBOUND_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(10),
   OUTBOUND_ORDER_WINDOW_MS: z.coerce.number().int().min(0).max(10_000).default(250),
   OUTBOUND_TRANSCRIPT_CHECK: z.stringbool({ error: 'must be true or false' }).default(true),
+  OUTBOUND_END_WINDOW_MS: z.coerce.number().int().min(0).max(600_000).default(5_000),
   OUTBOUND_ENDED_CONTACT_WAIT_MS: z.coerce.number().int().min(0).max(600_000).default(30_000),
   JOB_LOCK_SECONDS: z.coerce.number().int().min(5).max(600).default(30),
   AGENT_JOINED_MESSAGE: z.string().trim().min(1).max(1_000).optional(),

@@ -27,7 +27,7 @@ class RecordingWorker extends LaneWorker<InboundMessage> {
     super(connections, keys, lanes, {
       queue,
       concurrency: 5,
-      holdMs: 0,
+      holdMs: () => 0,
       lockMs: 30_000,
       jobOptions: jobOptions,
     });

@@ -29,7 +29,7 @@ export class InboundWorker extends LaneWorker<InboundMessage> {
     super(connections, keys, lanes, {
       queue,
       concurrency: config.relay.inboundConcurrency,
-      holdMs: 0,
+      holdMs: () => 0,
       lockMs: config.relay.jobLockMs,
       jobOptions: (messageId) => inboundJobOptions(config, messageId),
     });

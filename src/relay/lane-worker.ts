@@ -32,11 +32,11 @@ const HANDOVER_MS = 25;
  */
 const MAX_STALLS = 5;
 
-export interface LaneWorkerOptions {
+export interface LaneWorkerOptions<T> {
   queue: Queue<LaneJob>;
   concurrency: number;
   /** A head is delivered no sooner than this long after its lane accepted it. */
-  holdMs: number;
+  holdMs: (payload: T) => number;
   /** BullMQ's lockDuration, and how often stalled jobs are looked for. */
   lockMs: number;
   jobOptions: (messageId: string) => JobsOptions;
@@ -57,7 +57,7 @@ export abstract class LaneWorker<T> implements OnModuleInit, BeforeApplicationSh
     private readonly connections: RedisConnections,
     private readonly keys: RedisKeys,
     private readonly lanes: ConversationLanes<T>,
-    private readonly options: LaneWorkerOptions,
+    private readonly options: LaneWorkerOptions<T>,
   ) {}
 
   /** Delivers the head of a lane; `recordPart(n)` notes that its first n parts went out. */
@@ -104,7 +104,7 @@ export abstract class LaneWorker<T> implements OnModuleInit, BeforeApplicationSh
     // An empty lane with the message still pending means the lane was lost: deliver it anyway.
     if (head !== null && head !== messageId) await this.waitForTurn(job, token, head);
     if (!message) return 'already settled';
-    const readyAt = message.acceptedAt + this.options.holdMs;
+    const readyAt = message.acceptedAt + this.options.holdMs(message.payload);
     if (readyAt > Date.now() + HANDOVER_MS) {
       await job.moveToDelayed(readyAt, token);
       throw new DelayedError();

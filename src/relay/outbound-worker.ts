@@ -58,7 +58,12 @@ export class OutboundWorker extends LaneWorker<OutboundItem> {
     super(connections, keys, lanes, {
       queue,
       concurrency: config.relay.outboundConcurrency,
-      holdMs: config.relay.outboundOrderWindowMs,
+      // The chat-ended notice is the contact's last word: it waits longer for items SNS
+      // redelivers late, which cannot be looked up once the chat is over.
+      holdMs: (item) =>
+        item.kind === 'end'
+          ? Math.max(config.relay.outboundOrderWindowMs, config.relay.endNoticeWindowMs)
+          : config.relay.outboundOrderWindowMs,
       lockMs: config.relay.jobLockMs,
       jobOptions: (messageId) => outboundJobOptions(config, messageId),
     });
