@@ -207,14 +207,17 @@ describe('customer → Connect: policies', () => {
     );
     expect(texts()).not.toContain('lost?');
     const reader = new Redis(redis.url);
-    expect(await reader.hget(`{csb}:relay:in:${stuck}`, 's')).toBe('failed');
-    // Connect has the message a moment before its lane is settled.
-    await eventually(
-      'the lane empty',
-      async () => (await reader.zcard(`{csb}:relay:in-lane:${conversationId}`)) === 0,
-      10_000,
-    );
-    reader.disconnect();
+    try {
+      expect(await reader.hget(`{csb}:relay:in:${stuck}`, 's')).toBe('failed');
+      // Connect has the message a moment before its lane is settled.
+      await eventually(
+        'the lane empty',
+        async () => (await reader.zcard(`{csb}:relay:in-lane:${conversationId}`)) === 0,
+        10_000,
+      );
+    } finally {
+      reader.disconnect();
+    }
   });
 
   it('keeps tokens encrypted at rest, and starts a new contact when the key changed', async () => {
