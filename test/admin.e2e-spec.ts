@@ -1,5 +1,6 @@
 import { genericCustomers } from './support/generic-customers';
 import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import type { LaneJob } from '../src/relay';
 import { BridgeProcess } from '../src/sandbox/bridge-process';
 import { ConnectEmulator } from '../src/sandbox/emulator';
@@ -248,6 +249,31 @@ describe('the admin API', () => {
     }
     expect((await admin('GET', '/admin/conversations/no-such-contact')).status).toBe(404);
     expect((await admin('GET', '/admin/conversations')).status).toBe(400);
+  });
+
+  it('shows a conversation whose tokens cannot be opened (TOKEN_ENCRYPTION_KEY changed) without touching it', async () => {
+    const customer = newCustomer();
+    const contact = await customerWrites(customer, 'sealed-1');
+    const path = `/admin/conversations?customer=${encodeURIComponent(customer)}`;
+    const before = await admin<{ conversations: ConversationAnswer[] }>('GET', path);
+    const { id } = before.body.conversations[0].conversation;
+    const redis = new Redis(sharedRedisUrl());
+    try {
+      await redis.set(`{${prefix}}:conv:${id}:creds`, Buffer.from('v2:not what was sealed'));
+      const after = await admin<{ conversations: ConversationAnswer[] }>('GET', path);
+      expect(after.status).toBe(200);
+      expect(after.body.conversations.map((answer) => answer.conversation)).toEqual([
+        expect.objectContaining({ id, state: 'active', contactId: contact.contactId }),
+      ]);
+      const byContact = await admin<ConversationAnswer>(
+        'GET',
+        `/admin/conversations/${contact.contactId}`,
+      );
+      expect(byContact.status).toBe(200);
+      expect(byContact.body.conversation.state).toBe('active');
+    } finally {
+      redis.disconnect();
+    }
   });
 
   it('ends a live contact: the customer leaves, the contact ends, the next message starts another', async () => {

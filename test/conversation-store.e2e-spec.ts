@@ -18,7 +18,6 @@ import {
   TRACE_MAX_EVENTS,
   TRACE_TTL_SECONDS,
   TokenCipher,
-  withoutTokens,
 } from '../src/conversations';
 import { RedisConnections, RedisModule } from '../src/redis';
 import { bridgeEnv, sharedRedisUrl } from './support/env';
@@ -228,14 +227,11 @@ describe('ConversationStore on Redis', () => {
         updatedAt: expect.any(Number),
       });
       expect(conversation.createdAt).toBeGreaterThanOrEqual(before);
-      const view = JSON.stringify(withoutTokens(conversation));
-      expect(view).not.toContain(details.participantToken);
-      expect(view).not.toContain(details.connectionToken);
-      expect(withoutTokens(conversation)).toMatchObject({
-        id,
-        state: 'active',
-        displayName: 'Ada',
-      });
+      const { participantToken: _p, connectionToken: _c, ...withoutTokens } = conversation;
+      const view = await encrypted.store.view(id);
+      expect(view).toEqual(withoutTokens);
+      expect(JSON.stringify(view)).not.toContain(details.participantToken);
+      expect(JSON.stringify(view)).not.toContain(details.connectionToken);
       expect(conversation.updatedAt).toBeGreaterThanOrEqual(conversation.createdAt);
       expect(await encrypted.store.get(randomBytes(16).toString('hex'))).toBeUndefined();
     });
@@ -293,6 +289,13 @@ describe('ConversationStore on Redis', () => {
       tampered[tampered.length - 1] ^= 0x01;
       await reader.set(credentials(first.id), tampered);
       await expect(encrypted.store.get(first.id)).rejects.toThrow(/cannot decrypt/);
+
+      // Support still sees both: the lookups do not open tokens.
+      expect((await encrypted.store.view(first.id))?.contactId).toBe(first.details.contactId);
+      expect((await encrypted.store.findByContactId(second.details.contactId))?.id).toBe(second.id);
+      expect((await encrypted.store.findByCustomer(first.key.customerAddress))[0]?.id).toBe(
+        first.id,
+      );
     });
 
     it('names neither token nor address when Redis refuses a write', async () => {

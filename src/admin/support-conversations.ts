@@ -1,12 +1,10 @@
 import { Injectable, Logger } from '@nestjs/common';
 import {
-  type Conversation,
   ConversationService,
   ConversationStore,
   ConversationTrace,
   type ConversationView,
   type TraceEvent,
-  withoutTokens,
 } from '../conversations';
 
 export interface ConversationAnswer {
@@ -43,7 +41,7 @@ export class SupportConversations {
   }
 
   async byId(conversationId: string): Promise<ConversationAnswer | undefined> {
-    const conversation = await this.store.get(conversationId);
+    const conversation = await this.store.view(conversationId);
     return conversation && this.answer(conversation);
   }
 
@@ -55,9 +53,9 @@ export class SupportConversations {
     return outcome;
   }
 
-  private async answer(conversation: Conversation): Promise<ConversationAnswer> {
+  private async answer(conversation: ConversationView): Promise<ConversationAnswer> {
     return {
-      conversation: withoutTokens(conversation),
+      conversation,
       trace: await this.trace.list(conversation.id),
     };
   }

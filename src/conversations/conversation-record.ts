@@ -1,4 +1,4 @@
-import type { Conversation, ConversationState } from './conversation';
+import type { Conversation, ConversationState, ConversationView } from './conversation';
 import { CorruptConversationError } from './conversation-errors';
 import type { TokenPair } from './token-pair';
 
@@ -55,6 +55,15 @@ export function readConversation(
   record: Record<string, string>,
   openTokens: () => TokenPair | undefined,
 ): Conversation {
+  const view = readConversationView(id, record);
+  if (view.state === 'ended') return view;
+  const tokens = openTokens();
+  if (!tokens) throw new CorruptConversationError(id, 'the tokens are missing');
+  return { ...view, ...tokens };
+}
+
+/** The conversation of the raw record without its tokens: what support may see. */
+export function readConversationView(id: string, record: Record<string, string>): ConversationView {
   const text = (field: keyof typeof RECORD): string => {
     const value = record[RECORD[field]];
     if (!value) throw new CorruptConversationError(id, `${field} is missing`);
@@ -98,14 +107,5 @@ export function readConversation(
     };
   }
   if (state !== 'active') throw new CorruptConversationError(id, 'state is unknown');
-
-  const tokens = openTokens();
-  if (!tokens) throw new CorruptConversationError(id, 'the tokens are missing');
-  return {
-    ...base,
-    state,
-    participantToken: tokens.participantToken,
-    connectionToken: tokens.connectionToken,
-    connectionExpiresAt: epochMs('connectionExpiresAt'),
-  };
+  return { ...base, state, connectionExpiresAt: epochMs('connectionExpiresAt') };
 }

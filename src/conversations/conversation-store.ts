@@ -5,6 +5,7 @@ import {
   type ContactDetails,
   type Conversation,
   type ConversationKey,
+  type ConversationView,
   conversationIdOf,
 } from './conversation';
 import {
@@ -20,6 +21,7 @@ import {
   contactIdsIn,
   credentialsContext,
   readConversation,
+  readConversationView,
   tokenContext,
 } from './conversation-record';
 import {
@@ -123,6 +125,15 @@ export class ConversationStore {
     );
   }
 
+  /**
+   * The conversation without its tokens, which are neither read nor decrypted: support tools
+   * see every conversation, even one whose tokens a changed TOKEN_ENCRYPTION_KEY cannot open.
+   */
+  async view(id: string): Promise<ConversationView | undefined> {
+    const record = await this.call('view', id, () => this.redis.hgetall(this.keys.record(id)));
+    return Object.keys(record).length === 0 ? undefined : readConversationView(id, record);
+  }
+
   /** Whether the conversation has a record, without reading (and decrypting) it. */
   async exists(id: string): Promise<boolean> {
     const found = await this.call('exists', id, () => this.redis.exists(this.keys.record(id)));
@@ -130,11 +141,11 @@ export class ConversationStore {
   }
 
   /** By InitialContactId or any ContactId seen; ended conversations stay findable for their grace period. */
-  async findByContactId(contactId: string): Promise<Conversation | undefined> {
+  async findByContactId(contactId: string): Promise<ConversationView | undefined> {
     const id = await this.call('findByContactId', undefined, () =>
       this.redis.get(this.keys.byContact(contactId)),
     );
-    return id ? this.get(id) : undefined;
+    return id ? this.view(id) : undefined;
   }
 
   /**
@@ -177,14 +188,14 @@ export class ConversationStore {
   }
 
   /** The customer's conversations, newest activity first, optionally on one channel only. */
-  async findByCustomer(customerAddress: string, channel?: string): Promise<Conversation[]> {
+  async findByCustomer(customerAddress: string, channel?: string): Promise<ConversationView[]> {
     const index = await this.call('findByCustomer', undefined, () =>
       this.redis.hgetall(this.keys.byCustomer(customerAddress)),
     );
     const ids = Object.entries(index)
       .filter(([, indexedChannel]) => channel === undefined || indexedChannel === channel)
       .map(([id]) => id);
-    const found = await Promise.all(ids.map((id) => this.get(id)));
+    const found = await Promise.all(ids.map((id) => this.view(id)));
     return found
       .filter((conversation) => conversation !== undefined)
       .sort((a, b) => b.updatedAt - a.updatedAt);

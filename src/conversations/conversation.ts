@@ -75,9 +75,3 @@ export function conversationIdOf(key: ConversationKey): string {
     .digest('hex')
     .slice(0, 32);
 }
-
-export function withoutTokens(conversation: Conversation): ConversationView {
-  if (conversation.state === 'ended') return conversation;
-  const { participantToken: _p, connectionToken: _c, ...view } = conversation;
-  return view;
-}

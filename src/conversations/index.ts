@@ -7,7 +7,6 @@ export {
   type ConversationView,
   type EndedConversation,
   conversationIdOf,
-  withoutTokens,
 } from './conversation';
 export {
   ConversationLockTimeoutError,
